@@ -1,30 +1,32 @@
-"""The ``bench`` command."""
+"""The ``bench`` command.
+
+Each subcommand lives in its own module of :mod:`bench.commands` with a ``register(subparsers)``
+function that adds its parser and sets ``func``; a function returns the process exit code.
+Errors of the bench (:class:`bench.errors.BenchError`) become one clear line on stderr and exit code 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 import sys
 
+import bench
+import bench.commands
 from bench.errors import BenchError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bench", description="Test-bench controller for servo motors and precision reducers.")
-    parser.add_argument("--version", action="version", version=f"bench {__import__('bench').__version__}")
+    parser = argparse.ArgumentParser(
+        prog="bench", description="Test-bench controller for servo motors and precision reducers."
+    )
+    parser.add_argument("--version", action="version", version=f"bench {bench.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    check = sub.add_parser("check-config", help="validate a rig file and list every problem")
-    check.add_argument("rig", help="rig TOML file")
-    check.set_defaults(func=cmd_check_config)
+    for info in sorted(pkgutil.iter_modules(bench.commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"bench.commands.{info.name}")
+        module.register(sub)
     return parser
-
-
-def cmd_check_config(args) -> int:
-    from bench.config import load_rig_config
-
-    rig = load_rig_config(args.rig)
-    print(f"{args.rig}: OK ({rig.unit.kind} {rig.unit.model}, {len(rig.devices)} devices"
-          f"{', simulated' if rig.is_simulated else ''})")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return args.func(args)
+        return int(args.func(args) or 0)
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
