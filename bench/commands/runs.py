@@ -1,0 +1,55 @@
+"""``bench runs``: the history of recorded runs, newest first, with killed runs marked INCOMPLETE."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import sys
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("runs", help="list recorded runs (incomplete ones marked)")
+    parser.add_argument("--runs-dir", metavar="DIR", help="runs folder (default: the rig's runs_dir, "
+                        "$BENCH_RUNS_DIR, or ./runs)")
+    parser.add_argument("--rig", metavar="FILE", help="rig file whose runs_dir to list")
+    parser.add_argument("--limit", type=int, default=50, metavar="N", help="show the newest N runs (default 50)")
+    parser.add_argument("--reindex", action="store_true", help="also bring the SQLite index up to date")
+    parser.set_defaults(func=run)
+
+
+def _when(iso: str) -> str:
+    try:
+        return _dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        return iso or "?"
+
+
+def run(args) -> int:
+    from bench.recording import RunIndex, list_runs, resolve_runs_dir
+
+    runs_dir = resolve_runs_dir(args.runs_dir, args.rig)
+    problems: list[str] = []
+    runs = list_runs(runs_dir, problems)
+    for problem in problems:
+        print(f"bench: warning: {problem}", file=sys.stderr)
+    if args.reindex:
+        with RunIndex.for_runs_dir(runs_dir) as index:
+            for r in runs:
+                index.add_run(r)
+    if not runs:
+        print(f"no runs in {runs_dir}")
+        return 0
+    rows = [("RUN", "STARTED", "PROCEDURE", "UNIT", "SERIAL", "OUTCOME")]
+    for r in runs[: max(args.limit, 0)]:
+        unit = r.record.get("unit") or {}
+        state = r.status_label
+        outcome = (r.outcome or "-") if state == "COMPLETE" else state
+        rows.append((r.run_id, _when(r.started_at), str(r.record.get("procedure") or "-"),
+                     str(unit.get("model") or "-"), str(unit.get("serial") or "-"), outcome))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    shown = min(len(runs), max(args.limit, 0))
+    incomplete = sum(1 for r in runs if r.incomplete)
+    note = f", {incomplete} INCOMPLETE (recording process died; data up to the crash is readable)" if incomplete else ""
+    print(f"{shown} of {len(runs)} runs in {runs_dir}{note}")
+    return 0
