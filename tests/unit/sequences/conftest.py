@@ -1,0 +1,70 @@
+"""A fake rig over real objects (real Hub, real Timebase, real rig config) that records calls."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.config import load_rig_config
+from bench.errors import InterlockTripped
+from bench.streams import Hub
+from bench.timebase import Timebase
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+class FakeDrive:
+    def __init__(self, calls: list[str], role: str):
+        self.calls = calls
+        self.role = role
+
+    def quick_stop(self) -> None:
+        self.calls.append(f"{self.role}.quick_stop")
+
+    def disable(self) -> None:
+        self.calls.append(f"{self.role}.disable")
+
+
+class FakeRig:
+    """What the runner needs of a rig: safe_state(), hub, config, timebase, devices (+ raise_if_tripped)."""
+
+    def __init__(self, config):
+        self.config = config
+        self.hub = Hub()
+        self.timebase = Timebase()
+        self.calls: list[str] = []
+        self.devices = {"drive_in": FakeDrive(self.calls, "drive_in"),
+                        "drive_load": FakeDrive(self.calls, "drive_load")}
+        self.tripped: str | None = None
+        self.fail_safe_state = False
+
+    def safe_state(self) -> None:
+        self.calls.append("safe_state")
+        for d in self.devices.values():
+            d.quick_stop()
+        if self.fail_safe_state:
+            raise RuntimeError("drive_load did not acknowledge quick stop")
+
+    def raise_if_tripped(self) -> None:
+        if self.tripped:
+            raise InterlockTripped(self.tripped, "out.torque_nm", 70.0)
+
+
+@pytest.fixture
+def rig_config(tmp_path):
+    """configs/sim_reducer.toml copied beside a runs folder in tmp_path (real loader, real hash)."""
+    path = tmp_path / "rig.toml"
+    shutil.copy(ROOT / "configs" / "sim_reducer.toml", path)
+    return load_rig_config(path)
+
+
+@pytest.fixture
+def rig(rig_config):
+    return FakeRig(rig_config)
+
+
+@pytest.fixture
+def spec_path():
+    return ROOT / "specs" / "csf-25-50.toml"
