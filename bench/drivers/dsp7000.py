@@ -1,0 +1,252 @@
+"""Magtrol DSP7000 dynamometer controller: speed and torque readout, closed-loop torque, tare.
+
+Values in SI: ``speed_rad_s`` (signed: clockwise ``R`` positive unless ``cw_positive = false``),
+``torque_nm`` (converted from the controller's display unit, setting ``torque_unit``). Published
+channels ``<name>.speed_rad_s`` and ``<name>.torque_nm``. An alarm record (``A``) becomes NaN
+samples flagged ``NO_DATA`` in a stream, and :class:`DeviceFault` from a blocking read.
+
+Streaming: by default the reader thread ``serial-<name>`` polls ``OD`` at the requested rate; with
+``continuous = true`` it starts the device's own paced output (``ODS``, see
+:mod:`bench.protocols.dsp7000`) and reads it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bench.drivers.serial_line import SerialLine
+from bench.drivers.serial_request import LineDevice, SampleBatcher
+from bench.errors import BenchError, ConfigError, DeviceFault, ProtocolError, TransportError
+from bench.protocols import dsp7000 as proto
+from bench.schema import load_section
+from bench.streams import ChannelSpec, SampleBlock, SampleFlag
+from bench.timebase import DEFAULT_TIMEBASE, Timebase
+from bench.units import RPM_RAD_S
+
+
+@dataclass(frozen=True)
+class Dsp7000Settings:
+    channel: int = field(default=1, metadata={"ge": 1, "le": 2, "doc": "dynamometer channel 1 or 2"})
+    torque_unit: Literal["N.m", "N.cm", "mN.m", "kg.cm", "g.cm", "oz.in", "oz.ft", "lb.in", "lb.ft"] = "N.m"
+    cw_positive: bool = True
+    continuous: bool = False
+    retries: int = field(default=2, metadata={"ge": 0, "le": 10})
+    publish_interval_s: float = field(default=0.02, metadata={"gt": 0})
+
+
+TIMEOUT_KEYS = {"request_s": 0.5, "stream_s": 0.5}
+
+
+def check_timeouts(name: str, timeouts: dict, defaults: dict[str, float]) -> dict[str, float]:
+    unknown = sorted(set(timeouts) - set(defaults))
+    if unknown:
+        raise ConfigError(f"device {name}: unknown timeouts {unknown}; known: {sorted(defaults)}")
+    return {**defaults, **{k: float(v) for k, v in timeouts.items()}}
+
+
+class Dsp7000:
+    """Driver of one DSP7000 channel on an open :class:`SerialLine`."""
+
+    def __init__(self, line: SerialLine, *, name: str = "dyno", address: int | None = None,
+                 settings: dict | None = None, timeouts: dict | None = None,
+                 publish: Callable[[SampleBlock], None] | None = None,
+                 timebase: Timebase = DEFAULT_TIMEBASE):
+        self.line = line
+        self.name = name
+        self.settings: Dsp7000Settings = load_section(Dsp7000Settings, settings or {},
+                                                      f"devices.{name}.settings")
+        self.timeouts = check_timeouts(name, timeouts or {}, TIMEOUT_KEYS)
+        self.publish = publish
+        self.timebase = timebase
+        self.unit_nm = proto.TORQUE_UNITS_NM[self.settings.torque_unit]
+        self._io = LineDevice(line, name=name, timeout_s=self.timeouts["request_s"],
+                              retries=self.settings.retries, terminator=proto.TERMINATOR)
+        self.stats = self._io.stats
+        self.identity = ""
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._batcher: SampleBatcher | None = None
+        self.stream_rate_hz = 0.0
+
+    # -- life cycle -------------------------------------------------------------------------------
+    def connect(self) -> str:
+        """Identify the controller (``*IDN?``); returns the identity text."""
+        self.identity = self._io.query(proto.identify(),
+                                       lambda data: proto.parse_idn(data, self.name), describe="*IDN?")
+        return self.identity
+
+    def close(self) -> None:
+        """Stop streaming (idempotent). The line belongs to the caller and stays open."""
+        self.stop_streaming()
+
+    def __enter__(self) -> Dsp7000:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def channels(self) -> list[ChannelSpec]:
+        rate = self.stream_rate_hz
+        return [
+            ChannelSpec(f"{self.name}.speed_rad_s", "rad/s", rate_hz=rate, device=self.name,
+                        description="dynamometer shaft speed"),
+            ChannelSpec(f"{self.name}.torque_nm", "N*m", rate_hz=rate, device=self.name,
+                        description="dynamometer torque"),
+        ]
+
+    # -- values -----------------------------------------------------------------------------------
+    def _to_si(self, record: proto.OdRecord) -> tuple[float, float]:
+        sign = 1.0 if (record.direction == "R") == self.settings.cw_positive else -1.0
+        return sign * record.speed_rpm * RPM_RAD_S, record.torque_display * self.unit_nm
+
+    def read_od(self) -> proto.OdRecord:
+        """One ``OD`` record as the controller sent it (retried on timeout or bad bytes)."""
+        if self._thread is not None and self.settings.continuous:
+            raise TransportError(f"{self.name}: OD poll while the continuous stream runs")
+        channel = self.settings.channel
+        return self._io.query(proto.output_data(channel), lambda data: proto.parse_od(data, self.name),
+                              describe=f"OD{channel}")
+
+    def read(self) -> tuple[float, float]:
+        """``(speed_rad_s, torque_nm)``; :class:`DeviceFault` when the controller is in alarm."""
+        record = self.read_od()
+        if record.alarm:
+            self.stats.device_faults += 1
+            raise DeviceFault(self.name, None, f"alarm condition (OD record 'A'): {record}")
+        return self._to_si(record)
+
+    def read_torque_nm(self) -> float:
+        return self.read()[1]
+
+    def read_speed_rad_s(self) -> float:
+        return self.read()[0]
+
+    # -- commands ---------------------------------------------------------------------------------
+    def set_torque_nm(self, torque_nm: float) -> None:
+        """Closed-loop torque point (brake on); the magnitude is sent in the display unit."""
+        if not math.isfinite(torque_nm):
+            raise ValueError(f"{self.name}: torque set point must be finite, got {torque_nm}")
+        self._io.send(proto.set_torque(abs(torque_nm) / self.unit_nm, self.settings.channel))
+
+    def release(self) -> None:
+        self._io.send(proto.release(self.settings.channel))
+
+    def tare(self, on: bool = True) -> None:
+        self._io.send(proto.tare(on, self.settings.channel))
+
+    def disable(self) -> None:
+        """Safe state: release the brake set point."""
+        self.release()
+
+    def quick_stop(self) -> None:
+        self.release()
+
+    # -- streaming --------------------------------------------------------------------------------
+    def start_streaming(self, rate_hz: float) -> None:
+        """Start the reader thread ``serial-<name>`` publishing speed and torque at ``rate_hz``."""
+        if rate_hz <= 0:
+            raise ValueError(f"{self.name}: rate_hz must be > 0, got {rate_hz}")
+        if self._thread is not None:
+            raise TransportError(f"{self.name}: already streaming")
+        self.stream_rate_hz = rate_hz
+        self._stop.clear()
+        channels = [f"{self.name}.speed_rad_s", f"{self.name}.torque_nm"]
+        self._batcher = SampleBatcher(channels, self.publish, self.stats)
+        target = self._run_continuous if self.settings.continuous else self._run_polled
+        self._thread = threading.Thread(target=target, name=f"serial-{self.name}", daemon=False)
+        self._thread.start()
+
+    def stop_streaming(self) -> None:
+        """Stop the reader, publish every sample already taken (idempotent)."""
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._stop.set()
+        thread.join(timeout=5.0)
+        if self._batcher is not None:
+            self._batcher.flush()
+
+    def _add(self, t_s: float, record: proto.OdRecord) -> None:
+        assert self._batcher is not None
+        if record.alarm:
+            nan = float("nan")
+            self._batcher.add(t_s, (nan, nan), (int(SampleFlag.NO_DATA), int(SampleFlag.NO_DATA)))
+        else:
+            self._batcher.add(t_s, self._to_si(record), (0, 0))
+
+    def _run_polled(self) -> None:
+        period = 1.0 / self.stream_rate_hz
+        next_s = time.monotonic()
+        last_flush = next_s
+        while not self._stop.is_set():
+            try:
+                record = self.read_od()
+                self._add(self.timebase.now(), record)
+            except BenchError:
+                self.stats.missed_polls += 1  # counted and kept in stats.recent_errors by the query
+                if not self.line.is_open:
+                    self._stop.wait(0.05)  # the line is down: do not spin while it is reopened
+            now = time.monotonic()
+            if now - last_flush >= self.settings.publish_interval_s:
+                self._batcher.flush()
+                last_flush = now
+            next_s += period
+            if next_s < now - period:  # far behind (line down): restart the schedule
+                next_s = now
+            delay = next_s - time.monotonic()
+            if delay > 0:
+                self._stop.wait(delay)
+
+    def _run_continuous(self) -> None:
+        channel = self.settings.channel
+        period = 1.0 / self.stream_rate_hz
+        reopens_seen = -1
+        last_flush = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                if reopens_seen != self.line.stats.reopens:  # first start, or the line came back
+                    self._io.send(proto.stream_command(self.stream_rate_hz, channel))
+                    reopens_seen = self.line.stats.reopens
+                with self.line.lock:
+                    lines = self.line.read_lines(proto.TERMINATOR, self.timeouts["stream_s"])
+                now_t = self.timebase.now()
+                if not lines:
+                    self.stats.timeouts += 1
+                    self.stats.note(TransportError(f"{self.name}: stream silent for {self.timeouts['stream_s']:g} s"))
+                count = len(lines)
+                for index, raw in enumerate(lines):
+                    try:
+                        record = proto.parse_od(raw, self.name)
+                    except ProtocolError as exc:
+                        self.stats.bad_records += 1
+                        self.stats.note(exc)
+                        continue
+                    self._add(now_t - (count - 1 - index) * period, record)
+            except TransportError as exc:
+                self.stats.transport_errors += 1
+                self.stats.note(exc)
+                self._stop.wait(0.05)
+            now = time.monotonic()
+            if now - last_flush >= self.settings.publish_interval_s:
+                self._batcher.flush()
+                last_flush = now
+        try:
+            self._io.send(proto.stream_command(0, channel))
+            with self.line.lock:  # the records still in flight were taken: keep them
+                for _ in range(100):
+                    tail = self.line.read_lines(proto.TERMINATOR, 0.02)
+                    if not tail:
+                        break
+                    for raw in tail:
+                        try:
+                            self._add(self.timebase.now(), proto.parse_od(raw, self.name))
+                        except ProtocolError as exc:
+                            self.stats.bad_records += 1
+                            self.stats.note(exc)
+        except TransportError as exc:
+            self.stats.note(exc)
