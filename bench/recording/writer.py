@@ -343,6 +343,15 @@ class RunWriter:
         if self._error is not None:
             raise RecordingError(f"run {self.run_id}: recorder failed: {self._error}")
 
+    def read(self, channel: str, timeout_s: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
+        """``(t_s, values)`` of ``channel`` recorded so far (flushes first): for sequences that analyse
+        what they just recorded."""
+        from bench.recording.run import open_run
+
+        if not self._closed:
+            self.flush(timeout_s)
+        return open_run(self.path).read(channel)
+
     def close(self, outcome: str) -> None:
         """Flush, stop the writer thread and mark the run complete with ``outcome``; idempotent."""
         if outcome not in OUTCOMES:

@@ -82,6 +82,8 @@ def test_samples_reach_disk_while_running(tmp_path, angle_spec, block):
         run = open_run(w.path)
         assert run.read("out.angle_rad")[1].tolist() == [1.0, 2.0]
         assert not run.complete and run.live and run.status_label == "RUNNING"
+        w.write_block(block("out.angle_rad", [0.002], [3.0]))
+        assert w.read("out.angle_rad")[1].tolist() == [1.0, 2.0, 3.0]
 
 
 def test_context_manager_closes_with_error_on_exception(tmp_path):
