@@ -26,6 +26,10 @@ class ServoLoopConfig:
     velocity_bandwidth_hz: float = field(default=100.0, metadata={"gt": 0})
     position_bandwidth_hz: float = field(default=20.0, metadata={"gt": 0})
     velocity_integral_ratio: float = field(default=0.25, metadata={"ge": 0})  # Ki/Kp as a fraction of ωc
+    # inertia the drive was tuned for; 0: the whole train as the motor sees it (own body + the other
+    # side reflected through the ratio). The plant caps the gains so the loop stays stable if the
+    # train decouples (backlash), see hil_mocks.plant.axis.
+    tuned_inertia_kgm2: float = field(default=0.0, metadata={"ge": 0})
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,20 @@ class MotorConfig:
     pole_pairs: int = field(default=5, metadata={"ge": 1})
     slots: int = field(default=12, metadata={"ge": 1})
     cogging_amplitude_nm: float = field(default=0.0, metadata={"ge": 0})  # at order LCM(slots, 2·pole_pairs)
-    ripple: list[Harmonic] = field(default_factory=list)  # torque ripple, orders in electrical periods
+    cogging_phase_rad: float = 0.0
+    # torque ripple: orders per ELECTRICAL revolution (× pole_pairs per mechanical revolution);
+    # amplitude in N·m at rated torque, scaled in proportion to the torque produced
+    ripple: list[Harmonic] = field(default_factory=list)
     winding_resistance_ohm: float = field(default=1.0, metadata={"gt": 0})  # phase, for copper losses
     iron_loss_w_per_rad_s: float = field(default=0.002, metadata={"ge": 0})  # speed-proportional losses
     thermal_resistance_k_w: float = field(default=1.5, metadata={"gt": 0})
     thermal_time_constant_s: float = field(default=600.0, metadata={"gt": 0})
     max_winding_temperature_c: float = 140.0
+    # overcurrent fault: demanded current above this (A rms) for longer than overcurrent_time_s;
+    # 0: 1.1 × torque_limit_nm / Kt
+    overcurrent_a: float = field(default=0.0, metadata={"ge": 0})
+    overcurrent_time_s: float = field(default=0.02, metadata={"ge": 0})
+    following_error_limit_rad: float = field(default=float("inf"), metadata={"gt": 0})  # position mode
     loops: ServoLoopConfig = field(default_factory=ServoLoopConfig)
 
 
@@ -57,8 +69,9 @@ class ReducerConfig:
 
     The ratio comes from ``[unit].ratio``. Stiffness K1 on 0…T1, K2 on T1…T2, K3 above T2 (DOMAIN.md
     §1.1). ``backlash_rad`` is the free play (total); ``hysteresis_nm`` is the friction torque of the
-    flexible elements that keeps the loop open (the loop width at zero torque is backlash + the twist
-    that this torque holds). TE harmonics are in orders per output revolution.
+    flexible elements that keeps the loop open (the loop width at zero torque is backlash + twice the
+    twist that this torque holds). TE harmonics are in orders per output revolution. The model and
+    the true values a measurement must find are in :mod:`hil_mocks.plant.reducer`.
     """
 
     k1_nm_rad: float = field(default=2.5e4, metadata={"gt": 0})
@@ -74,6 +87,9 @@ class ReducerConfig:
     input_inertia_kgm2: float = field(default=4.13e-5, metadata={"ge": 0})  # wave generator
     output_inertia_kgm2: float = field(default=1.0e-3, metadata={"ge": 0})
     transmission_error: list[Harmonic] = field(default_factory=list)
+    twist_damping_ratio: float = field(default=0.05, metadata={"ge": 0, "lt": 1})  # structural damping
+    # pre-slip stiffness of the hysteresis friction element; 0: 10·K1, capped for a stable step
+    hysteresis_stiffness_nm_rad: float = field(default=0.0, metadata={"ge": 0})
 
     def check(self):
         if self.t2_nm <= self.t1_nm:
@@ -117,3 +133,7 @@ class SimConfig:
     encoder_in: EncoderConfig = field(default_factory=lambda: EncoderConfig(bits=23))
     encoder_out: EncoderConfig = field(default_factory=EncoderConfig)
     thermal: ThermalConfig = field(default_factory=ThermalConfig)
+    # motor bench only: torsional stiffness of the coupling + flange between the two motors;
+    # 0: as stiff as the fixed step allows (see hil_mocks.plant.plant)
+    coupling_stiffness_nm_rad: float = field(default=0.0, metadata={"ge": 0})
+    coupling_damping_ratio: float = field(default=0.1, metadata={"ge": 0, "lt": 1})
