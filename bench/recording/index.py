@@ -108,19 +108,23 @@ class RunIndex:
 
     # ------------------------------------------------------------------ writing
     def add_run(self, run: Run) -> None:
-        """Insert or update ``run``; the record's ``measurements`` (if any) replace the run's indexed ones."""
+        """Insert or update ``run``; the record's ``measurements`` (if any) replace the run's indexed ones.
+
+        The unit type is the record's ``unit.type`` (the product spec's type), else ``unit.model``.
+        """
         rec = run.record
         unit = rec.get("unit") or {}
         rig = rec.get("rig") or {}
         status = "complete" if run.complete else ("running" if run.live else "incomplete")
         row = (run.run_id, str(run.path.resolve()), status, rec.get("outcome"), rec.get("started_at"),
                rec.get("stopped_at"), rec.get("procedure"), rec.get("operator"), unit.get("kind"),
-               unit.get("model"), unit.get("serial"), rig.get("name"), rig.get("sha256"),
+               unit.get("type") or unit.get("model"), unit.get("serial"), rig.get("name"), rig.get("sha256"),
                rec.get("software_version"), json.dumps(rec, default=json_default))
         self._exec("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
         measurements = rec.get("measurements") or []
         if measurements:
-            rows = self._measurement_rows(run.run_id, measurements, default_unit_type=unit.get("model"),
+            rows = self._measurement_rows(run.run_id, measurements,
+                                          default_unit_type=unit.get("type") or unit.get("model"),
                                           default_serial=unit.get("serial"),
                                           default_time=rec.get("stopped_at") or rec.get("started_at"))
             try:

@@ -17,7 +17,9 @@ import socket
 import threading
 import time
 from dataclasses import asdict
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -98,6 +100,8 @@ class RunWriter:
         self._lock = threading.Lock()  # record, channels, attachments
         self._close_lock = threading.Lock()
         self._channels: dict[str, _Channel] = {}
+        self._specs: dict[str, ChannelSpec] = {}
+        self._specs_view = MappingProxyType(self._specs)
         self._stems: set[str] = set()
         self._queue: collections.deque[SampleBlock] = collections.deque()
         self._stop = threading.Event()
@@ -205,9 +209,9 @@ class RunWriter:
             return copy.deepcopy(self._record)
 
     @property
-    def channels(self) -> dict[str, ChannelSpec]:
-        with self._lock:
-            return {name: ch.spec for name, ch in self._channels.items()}
+    def channels(self) -> Mapping[str, ChannelSpec]:
+        """Read-only live view of the added channels (cheap: fine to test ``name in`` per block)."""
+        return self._specs_view
 
     @property
     def closed(self) -> bool:
@@ -254,6 +258,7 @@ class RunWriter:
                 raise RecordingError(f"run {self.run_id}: cannot create files of channel {spec.name!r}: {exc}") from None
             self._stems.add(stem.lower())
             self._channels[spec.name] = _Channel(spec, stem, dtype, fh)
+            self._specs[spec.name] = spec
 
     def write_block(self, block: SampleBlock) -> None:
         """Queue ``block`` for the writer thread; never blocks, any thread, usable as a Hub callback."""

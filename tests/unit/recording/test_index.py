@@ -96,3 +96,13 @@ def test_unopenable_index_is_a_clear_error(tmp_path):
     (tmp_path / "dir.sqlite").mkdir()
     with pytest.raises(RecordingError, match="run index"):
         RunIndex(tmp_path / "dir.sqlite")
+
+
+def test_unit_type_prefers_the_spec_type_over_the_model(tmp_path):
+    w = RunWriter.create(tmp_path, {"unit": {"model": "CSF-25-50-2UH (simulated)", "type": "CSF-25-50", "serial": "Q"},
+                                    "measurements": [{"name": "m", "value": 1.0}]})
+    w.close("PASS")
+    with RunIndex(tmp_path / "i.sqlite") as ix:
+        ix.add_run(open_run(w.path))
+        assert ix.runs()[0]["unit_type"] == "CSF-25-50"
+        assert ix.measurements(unit_type="CSF-25-50")[0]["serial"] == "Q"

@@ -127,6 +127,9 @@ def test_add_channel_twice(tmp_path, angle_spec):
         with pytest.raises(RecordingError, match="bad dtype"):
             w.add_channel(ChannelSpec("bad", "", dtype="not-a-dtype"))
     assert list(open_run(w.path).channels) == ["out.angle_rad"]
+    assert dict(w.channels) == {"out.angle_rad": angle_spec}
+    with pytest.raises(TypeError):
+        w.channels["x"] = angle_spec  # a read-only view
 
 
 def test_channel_names_that_are_not_file_names(tmp_path, block):
