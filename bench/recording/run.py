@@ -95,10 +95,11 @@ class Run:
             known = ", ".join(sorted(sidecars)) or "none"
             raise RecordingError(f"run {self.run_id}: no channel {channel!r} (channels: {known})") from None
 
-    def read_records(self, channel: str) -> np.ndarray:
+    def read_records(self, channel: str, *, mmap: bool = False) -> np.ndarray:
         """Every whole record of ``channel`` on disk: structured array with ``t_s``, ``value``, ``flags``.
 
-        A torn last record (the process died inside a write) is ignored.
+        A torn last record (the process died inside a write) is ignored. ``mmap=True`` maps the file
+        read-only instead of reading it (long runs: only the pages used are loaded).
         """
         meta = self._meta(channel)
         dtype = record_dtype(str(meta.get("dtype", "float64")))
@@ -110,6 +111,8 @@ class Run:
         try:
             with open(path, "rb") as fh:
                 count = os.fstat(fh.fileno()).st_size // dtype.itemsize
+                if mmap and count:
+                    return np.memmap(fh, dtype=dtype, mode="r", shape=(count,))
                 return np.fromfile(fh, dtype=dtype, count=count)
         except FileNotFoundError:
             return np.empty(0, dtype)

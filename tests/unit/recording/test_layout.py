@@ -48,6 +48,8 @@ def test_reader_ignores_a_torn_last_record(tmp_path, torn, make_killed_run):
     (path / "streams" / "ch.bin").write_bytes(REC_1 + REC_2[:torn])
     t, v = open_run(path).read("out.angle_rad")
     assert t.tolist() == [1.0] and v.tolist() == [-2.5]
+    mapped = open_run(path).read_records("out.angle_rad", mmap=True)
+    assert isinstance(mapped, np.memmap) and mapped["value"].tolist() == [-2.5]
 
 
 def test_int32_record_layout(tmp_path, make_killed_run):
