@@ -10,14 +10,15 @@ process dies, which is how a reader tells a killed run (``INCOMPLETE``) from one
 from __future__ import annotations
 
 import collections
+import copy
 import datetime as _dt
 import os
 import secrets
 import socket
 import threading
 import time
-from dataclasses import asdict
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -205,7 +206,6 @@ class RunWriter:
     def record(self) -> dict:
         """A copy of the record as last written."""
         with self._lock:
-            import copy
             return copy.deepcopy(self._record)
 
     @property
@@ -255,7 +255,8 @@ class RunWriter:
                 write_atomic(streams / f"{stem}.json", dumps(sidecar).encode("utf-8"))
                 fh = open(streams / f"{stem}.bin", "ab")
             except OSError as exc:
-                raise RecordingError(f"run {self.run_id}: cannot create files of channel {spec.name!r}: {exc}") from None
+                raise RecordingError(
+                    f"run {self.run_id}: cannot create files of channel {spec.name!r}: {exc}") from None
             self._stems.add(stem.lower())
             self._channels[spec.name] = _Channel(spec, stem, dtype, fh)
             self._specs[spec.name] = spec

@@ -10,7 +10,6 @@ import pytest
 
 from bench.recording import RecordingError, RunWriter, open_run
 from bench.recording.layout import channel_file_stem, record_dtype
-from bench.streams import ChannelSpec
 
 # IEEE 754 binary64, little-endian: 1.0 = 3FF0000000000000, -2.5 = C004000000000000,
 # 1.5 = 3FF8000000000000, 0.25 = 3FD0000000000000; flags 0x02 = SampleFlag.OVER_RANGE.
