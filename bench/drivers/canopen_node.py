@@ -116,8 +116,9 @@ class CanopenDevice:
             for n, keys in enumerate(layout, 1):
                 if not keys:
                     continue
-                needed[(base_comm + n - 1, 1)] = f"{kind}{n} COB-ID"
-                needed[(base_map + n - 1, 0)] = f"{kind}{n} mapping"
+                if kind == "TPDO":  # a device without the RPDO slot is commanded by SDO instead
+                    needed[(base_comm + n - 1, 1)] = f"{kind}{n} COB-ID"
+                    needed[(base_map + n - 1, 0)] = f"{kind}{n} mapping"
                 for key in keys:
                     obj = self._object(key, f"{kind.lower()}{n}")
                     needed[(obj.index, obj.subindex)] = f"{obj.key} ({kind}{n})"
@@ -300,7 +301,9 @@ class CanopenDevice:
                         from None
                 self._tpdos.append(_Tpdo(n, pdo_map.cob_id, objects, dtype))
         for n, keys in enumerate(self._rpdo_layout(), 1):
-            if not self._has(co.RPDO_COMM + n - 1, 1):
+            if not (self._has(co.RPDO_COMM + n - 1, 1) and self._has(co.RPDO_MAP + n - 1, 0)):
+                if keys:
+                    log.info("%s: no RPDO%d in the dictionary; %s commanded by SDO", self.device, n, ", ".join(keys))
                 continue
             pdo_map = self.node.rpdo[n]
             objects = tuple(self._object(k, f"rpdo{n}") for k in keys)
