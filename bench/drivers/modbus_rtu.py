@@ -1,0 +1,222 @@
+"""Modbus RTU requests through pymodbus's client, on a :class:`SerialLine` shared by several slaves.
+
+pymodbus (tested 3.10–3.16, ``device_id`` keyword) frames, checks the CRC and decodes the PDUs;
+this module adds what a bench needs around it: the line's lock (several devices and threads on one
+RS-485 line), our own retries of idempotent reads with counters, and error translation:
+
+- nothing came back → :class:`DeviceTimeoutError` naming device, address and request;
+- bytes came back but no valid frame (noise, truncated frame, bad CRC) → :class:`ProtocolError`
+  with the raw bytes (captured by pymodbus's ``trace_packet`` hook);
+- a Modbus exception response → :class:`DeviceFault` with the exception code;
+- the port failed → :class:`TransportError`; the line is reopened by the next request.
+
+The pymodbus client never opens or closes the port itself: it is handed the line's pyserial object.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pymodbus.client import ModbusSerialClient
+from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
+
+from bench.drivers.serial_line import SerialLine
+from bench.drivers.serial_request import RequestStats, SampleBatcher
+from bench.errors import BenchError, ConfigError, DeviceFault, DeviceTimeoutError, ProtocolError, TransportError
+from bench.streams import SampleBlock
+from bench.timebase import DEFAULT_TIMEBASE, Timebase
+
+logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # its retries log errors we raise ourselves
+
+EXCEPTION_TEXT = {
+    1: "illegal function", 2: "illegal data address", 3: "illegal data value",
+    4: "server device failure", 5: "acknowledge", 6: "server device busy",
+    8: "memory parity error", 10: "gateway path unavailable", 11: "gateway target failed to respond",
+}
+
+RegisterKind = Literal["holding", "input"]
+
+
+def check_timeouts(name: str, timeouts: dict, defaults: dict[str, float]) -> dict[str, float]:
+    unknown = sorted(set(timeouts) - set(defaults))
+    if unknown:
+        raise ConfigError(f"device {name}: unknown timeouts {unknown}; known: {sorted(defaults)}")
+    return {**defaults, **{k: float(v) for k, v in timeouts.items()}}
+
+
+class ModbusRtuLink:
+    """One slave (``address``) on a shared line, with retries and error translation."""
+
+    def __init__(self, line: SerialLine, *, name: str, address: int, timeout_s: float, retries: int):
+        if not 1 <= address <= 247:
+            raise ConfigError(f"device {name}: Modbus address must be 1..247, got {address}")
+        self.line = line
+        self.name = name
+        self.address = address
+        self.timeout_s = timeout_s
+        self.retries = retries
+        self.stats = RequestStats()
+        self._received = bytearray()
+        self._client = ModbusSerialClient(
+            line.port, baudrate=line.baudrate, parity=line.parity, stopbits=line.stopbits,
+            bytesize=line.bytesize, timeout=timeout_s, retries=0, trace_packet=self._trace,
+            name=name,
+        )
+
+    def _trace(self, sending: bool, data: bytes) -> bytes:
+        if not sending:
+            self._received[:] = data  # pymodbus passes the whole receive buffer each time
+        return data
+
+    def _attempt(self, call: Callable[[ModbusSerialClient], object], describe: str):
+        with self.line.lock:
+            self._client.socket = self.line.serial  # (re)opened by the line, never by pymodbus
+            self._received.clear()
+            try:
+                response = call(self._client)
+            except ModbusIOException as exc:
+                raw = bytes(self._received)
+                if raw:
+                    raise ProtocolError(self.name, f"address {self.address}: no valid answer to {describe}",
+                                        raw) from exc
+                raise DeviceTimeoutError(self.name, f"{describe} (address {self.address})",
+                                         self.timeout_s) from exc
+            except ConnectionException as exc:
+                self.line.mark_broken()
+                raise TransportError(f"{self.name}: {describe}: serial line {self.line.port} failed: {exc}") from exc
+            except ModbusException as exc:
+                raise ProtocolError(self.name, f"address {self.address}: {describe}: {exc}",
+                                    bytes(self._received)) from exc
+            finally:
+                self._client.socket = None
+        if response.isError():
+            code = getattr(response, "exception_code", None)
+            self.stats.device_faults += 1
+            raise DeviceFault(self.name, code, f"address {self.address}: {describe}: "
+                              f"{EXCEPTION_TEXT.get(code, 'exception')}")
+        return response
+
+    def request(self, call: Callable[[ModbusSerialClient], object], describe: str, idempotent: bool):
+        attempts = 1 + (self.retries if idempotent else 0)
+        error: BenchError | None = None
+        for attempt in range(attempts):
+            if attempt:
+                self.stats.retries += 1
+            self.stats.requests += 1
+            try:
+                return self._attempt(call, describe)
+            except DeviceFault:
+                raise  # the device answered: asking again gives the same answer
+            except DeviceTimeoutError as exc:
+                self.stats.timeouts += 1
+                error = exc
+            except ProtocolError as exc:
+                self.stats.protocol_errors += 1
+                error = exc
+            except TransportError as exc:
+                self.stats.transport_errors += 1
+                error = exc
+            self.stats.note(error)
+        assert error is not None
+        raise error
+
+    def read_registers(self, kind: RegisterKind, address: int, count: int) -> list[int]:
+        """Read ``count`` registers (function 03 holding / 04 input), retried on failure."""
+        describe = f"read {count} {kind} register{'s' if count > 1 else ''} at {address}"
+        if kind == "holding":
+            def call(client):
+                return client.read_holding_registers(address, count=count, device_id=self.address)
+        else:
+            def call(client):
+                return client.read_input_registers(address, count=count, device_id=self.address)
+        response = self.request(call, describe, idempotent=True)
+        registers = list(response.registers)
+        if len(registers) != count:
+            self.stats.protocol_errors += 1
+            raise ProtocolError(self.name, f"{describe}: {len(registers)} registers came back",
+                                bytes(self._received))
+        return registers
+
+    def write_register(self, address: int, value: int) -> None:
+        """Write one holding register (function 06); sent once."""
+        self.request(lambda client: client.write_register(address, value, device_id=self.address),
+                     f"write {value} to holding register {address}", idempotent=False)
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    retries: int = field(default=2, metadata={"ge": 0, "le": 10})
+    publish_interval_s: float = field(default=0.05, metadata={"gt": 0})
+
+
+class PolledDevice:
+    """A reader thread ``serial-<name>`` polling ``sample()`` at a rate and publishing the samples."""
+
+    name: str
+    stats: RequestStats
+    line: SerialLine
+    publish: Callable[[SampleBlock], None] | None
+    timebase: Timebase = DEFAULT_TIMEBASE
+    stream_rate_hz: float = 0.0
+    publish_interval_s: float = 0.05
+
+    def _init_polling(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._batcher: SampleBatcher | None = None
+
+    def channel_names(self) -> list[str]:
+        raise NotImplementedError
+
+    def sample(self) -> tuple[tuple[float, ...], tuple[int, ...]]:
+        """One poll: values and flags of every channel, in :meth:`channel_names` order."""
+        raise NotImplementedError
+
+    def start_streaming(self, rate_hz: float) -> None:
+        if rate_hz <= 0:
+            raise ValueError(f"{self.name}: rate_hz must be > 0, got {rate_hz}")
+        if self._thread is not None:
+            raise TransportError(f"{self.name}: already streaming")
+        self.stream_rate_hz = rate_hz
+        self._stop.clear()
+        self._batcher = SampleBatcher(self.channel_names(), self.publish, self.stats)
+        self._thread = threading.Thread(target=self._run, name=f"serial-{self.name}", daemon=False)
+        self._thread.start()
+
+    def stop_streaming(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._stop.set()
+        thread.join(timeout=5.0)
+        if self._batcher is not None:
+            self._batcher.flush()
+
+    def _run(self) -> None:
+        import time
+
+        period = 1.0 / self.stream_rate_hz
+        next_s = time.monotonic()
+        last_flush = next_s
+        while not self._stop.is_set():
+            try:
+                values, flags = self.sample()
+                self._batcher.add(self.timebase.now(), values, flags)
+            except BenchError:
+                self.stats.missed_polls += 1  # the error itself is in stats.recent_errors
+                if not self.line.is_open:
+                    self._stop.wait(0.05)
+            now = time.monotonic()
+            if now - last_flush >= self.publish_interval_s:
+                self._batcher.flush()
+                last_flush = now
+            next_s += period
+            if next_s < now - period:
+                next_s = now
+            delay = next_s - time.monotonic()
+            if delay > 0:
+                self._stop.wait(delay)
