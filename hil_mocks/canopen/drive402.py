@@ -435,6 +435,8 @@ class SimulatedCia402Drive(SimulatedNode):
     # ---------------------------------------------------------------- control (under the plant lock)
     def _command(self, mode: str, value: float | None = None) -> None:
         axis = self.axis
+        if axis.fault is not None:
+            return                       # the axis is disabled by its fault; the next update reacts
         if mode != self._axis_mode or axis.mode != mode:
             axis.mode = mode
             self._axis_mode = mode

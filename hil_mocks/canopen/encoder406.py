@@ -14,6 +14,8 @@ import threading
 import time
 from pathlib import Path
 
+from bench.errors import BenchError
+
 from .dictionary import ABORT_VALUE_RANGE, PROFILE_ENCODER, abort, clamp_int
 from .node import SimulatedNode
 
@@ -96,7 +98,7 @@ class SimulatedCia406Encoder(SimulatedNode):
                 else:
                     angle = self.encoder.read_rad()
                     raw = math.floor(angle / TWO_PI * units) if math.isfinite(angle) else None
-            except (ValueError, OverflowError, TypeError):
+            except (BenchError, ValueError, OverflowError, TypeError):  # e.g. SensorDisconnected
                 return None
         if raw is None or not math.isfinite(angle):
             return None

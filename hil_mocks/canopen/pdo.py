@@ -58,6 +58,8 @@ def entry_layout(store: ObjectStore, entry: int, strict: bool) -> tuple[str, tup
         if bits % 8 or bits != DUMMY_BITS[index]:
             raise abort(ABORT_NOT_MAPPABLE, f"dummy 0x{index:04X} with {bits} bits")
         return "x" * (bits // 8), None
+    if not store.has(index, subindex):
+        raise abort(ABORT_NOT_MAPPABLE, f"0x{index:04X}:{subindex:02X} is not in the object dictionary")
     var = store.variable(index, subindex)
     code = STRUCT_CODE.get(var.data_type)
     if code is None:
