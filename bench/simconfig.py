@@ -87,7 +87,7 @@ class ReducerConfig:
     input_inertia_kgm2: float = field(default=4.13e-5, metadata={"ge": 0})  # wave generator
     output_inertia_kgm2: float = field(default=1.0e-3, metadata={"ge": 0})
     transmission_error: list[Harmonic] = field(default_factory=list)
-    twist_damping_ratio: float = field(default=0.05, metadata={"ge": 0, "lt": 1})  # structural damping
+    twist_damping_ratio: float = field(default=0.1, metadata={"ge": 0, "lt": 1})  # structural damping
     # pre-slip stiffness of the hysteresis friction element; 0: 10·K1, capped for a stable step
     hysteresis_stiffness_nm_rad: float = field(default=0.0, metadata={"ge": 0})
 

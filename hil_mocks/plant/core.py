@@ -156,7 +156,10 @@ def advance(s, p, te, rip0, rip1, n_steps):
                 g = t2 + k3 * (a - phi2)
             if delta < 0.0:
                 g = -g
+        ddot = (delta - s[S_DPREV]) / dt
         if kh > 0.0:
+            # elasto-plastic hysteresis element: pre-slip spring kh in series with a slider at ±H;
+            # while sliding the element carries exactly ±H
             z = s[S_Z]
             th_h = kh * (delta - z)
             if th_h > hyst:
@@ -168,7 +171,7 @@ def advance(s, p, te, rip0, rip1, n_steps):
             s[S_Z] = z
         else:
             th_h = 0.0
-        spring = g + th_h + cs * (delta - s[S_DPREV]) / dt
+        spring = g + th_h + cs * ddot
         s[S_DPREV] = delta
         s[S_SPRING] = spring
         s[S_TE] = e
