@@ -1,0 +1,231 @@
+"""Incremental core of the hysteresis-loop evaluation: reversal detection and torque binning.
+
+The record is cut into monotone branches at torque reversals, found by a threshold detector on the
+running extreme (a reversal is confirmed once the torque has moved back from the extreme by more
+than ``threshold_nm``, and is placed at the extreme). Within a branch every sample is filed under
+the running extreme of torque since the branch began ("progress"), on a grid of ``bin_nm``; each
+(direction, bin) keeps the sums of torque, angle and count. Filing by the running extreme rather
+than by the sample's own torque keeps each level of a stepped loading (noise on a plateau) in one
+or two bins whose means are the step means, and on continuous loading gives unbiased local means.
+
+Both the batch function and the live tracker feed this core, so they agree by construction. Each
+update costs O(block + samples still pending since the current extreme).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_FIRST_CHUNK = 4096
+_SCAN_CHUNK = 65536
+
+
+class LoopBins:
+    """Sums of torque, angle and count per (direction, torque bin), growable in both directions."""
+
+    def __init__(self) -> None:
+        self.base = 0
+        self.sum_t = np.zeros(0)
+        self.sum_a = np.zeros(0)
+        self.count = np.zeros(0)
+
+    def copy(self) -> "LoopBins":
+        other = LoopBins()
+        other.base = self.base
+        other.sum_t, other.sum_a, other.count = self.sum_t.copy(), self.sum_a.copy(), self.count.copy()
+        return other
+
+    def add(self, keys: np.ndarray, sum_t: np.ndarray, sum_a: np.ndarray, count: np.ndarray) -> None:
+        if keys.size == 0:
+            return
+        kmin, kmax = int(keys.min()), int(keys.max())
+        if self.count.size == 0:
+            self.base = kmin
+            size = kmax - kmin + 1
+            self.sum_t, self.sum_a, self.count = np.zeros(size), np.zeros(size), np.zeros(size)
+        lo = min(kmin, self.base)
+        hi = max(kmax, self.base + self.count.size - 1)
+        if lo < self.base or hi >= self.base + self.count.size:
+            size = hi - lo + 1
+            shift = self.base - lo
+            for name in ("sum_t", "sum_a", "count"):
+                grown = np.zeros(size)
+                old = getattr(self, name)
+                grown[shift:shift + old.size] = old
+                setattr(self, name, grown)
+            self.base = lo
+        rel = keys - self.base
+        n = self.count.size
+        self.sum_t += np.bincount(rel, weights=sum_t, minlength=n)
+        self.sum_a += np.bincount(rel, weights=sum_a, minlength=n)
+        self.count += np.bincount(rel, weights=count, minlength=n)
+
+    def branches(self, merge_nm: float):
+        """Per direction, the bin means sorted by torque: ``(t_up, a_up, n_up), (t_dn, a_dn, n_dn)``.
+
+        Neighbouring bins whose mean torques lie within ``merge_nm`` are merged (weighted by
+        count): they hold one held level of a stepped loading, split by noise, and must give one
+        point, not a random zig-zag of small bins at one torque.
+        """
+        idx = np.flatnonzero(self.count > 0)
+        keys = idx + self.base
+        up = (keys & 1).astype(bool)
+        out = []
+        for sel in (up, ~up):
+            i = idx[sel]
+            st, sa, n = self.sum_t[i], self.sum_a[i], self.count[i]
+            t = st / n
+            order = np.argsort(t, kind="stable")
+            t, st, sa, n = t[order], st[order], sa[order], n[order]
+            if t.size > 1:
+                group = np.concatenate(([0], np.cumsum(np.diff(t) > merge_nm)))
+                st = np.bincount(group, weights=st)
+                sa = np.bincount(group, weights=sa)
+                n = np.bincount(group, weights=n)
+            out.append((st / n, sa / n, n))
+        return tuple(out)
+
+
+class LoopCore:
+    """State of the reversal detector plus the bins; ``update`` takes blocks in time order."""
+
+    def __init__(self, bin_nm: float, threshold_nm: float) -> None:
+        self.bin_nm = float(bin_nm)
+        self.threshold_nm = float(threshold_nm)
+        self.bins = LoopBins()
+        self.direction = 0           # +1 loading (torque rising), -1 unloading, 0 not yet known
+        self.ext = -np.inf           # running extreme of direction*torque in the current branch
+        self.n_reversals = 0
+        self.n_samples = 0
+        self.pend_t = np.zeros(0)    # samples after the current extreme (branch not yet decided)
+        self.pend_a = np.zeros(0)
+
+    # -- detection ---------------------------------------------------------------------------
+    def _start(self, t: np.ndarray):
+        """Find the first direction: (index of the extreme it leaves, direction) or None."""
+        thr = self.threshold_nm
+        size = min(_FIRST_CHUNK, t.size)
+        while True:
+            head = t[:size]
+            rmax = np.maximum.accumulate(head)
+            rmin = np.minimum.accumulate(head)
+            hit = np.flatnonzero(rmax - rmin > thr)
+            if hit.size:
+                j = int(hit[0])
+                if head[j] >= rmax[j]:       # rising: the branch began at the lowest point so far
+                    s = int(np.argmin(head[:j + 1]))
+                    return s, +1
+                s = int(np.argmax(head[:j + 1]))
+                return s, -1
+            if size >= t.size:
+                return None
+            size = min(size * 4, t.size)
+
+    def _scan(self, t: np.ndarray, p: int, d: int, ext: float, ext_idx: int):
+        """Find reversals in ``t[p:]`` given the current branch; return (reversals, d, ext, ext_idx)."""
+        thr = self.threshold_nm
+        n = t.size
+        revs = []
+        while p < n:
+            c = t[p:p + _SCAN_CHUNK] * d
+            rm = np.maximum.accumulate(c)
+            np.maximum(rm, ext, out=rm)
+            viol = np.flatnonzero(c < rm - thr)
+            if viol.size == 0:
+                k = int(np.argmax(c))
+                if c[k] > ext:
+                    ext, ext_idx = float(c[k]), p + k
+                p += c.size
+                continue
+            j = int(viol[0])
+            if j > 0:
+                k = int(np.argmax(c[:j]))
+                if c[k] > ext:
+                    ext_idx = p + k
+            revs.append(ext_idx)
+            d = -d
+            ext = float(d * t[ext_idx])
+            p = ext_idx + 1
+        return revs, d, ext, ext_idx
+
+    # -- binning -----------------------------------------------------------------------------
+    def _file(self, t, a, starts, d_first, ext0) -> None:
+        """File ``t, a`` (segments beginning at ``starts``, directions alternating from ``d_first``)
+        under the running extreme of each segment; the first continues from ``ext0``."""
+        n = t.size
+        if n == 0:
+            return
+        seg = np.zeros(n, dtype=np.int64)
+        if len(starts) > 1:
+            seg[np.asarray(starts[1:], dtype=np.int64)] = 1
+            np.cumsum(seg, out=seg)
+        dsign = (1 - 2 * (seg & 1)).astype(np.float64)
+        if d_first < 0:
+            dsign = -dsign
+        big = 4.0 * float(np.abs(t).max()) + 1.0
+        offset = seg * big
+        # y[i]: sample i-1 seen in the frame of sample i's branch, so that each sample is filed
+        # under the extreme of the samples BEFORE it: the bin then does not depend on the sample's
+        # own noise and the bin mean of torque stays unbiased. The first sample of a branch is
+        # filed under the reversal torque (the sample before it).
+        y = np.empty(n)
+        y[1:] = t[:-1]
+        y[0] = t[0]
+        y *= dsign
+        y += offset
+        if np.isfinite(ext0):
+            y[0] = ext0
+        np.maximum.accumulate(y, out=y)
+        y -= offset
+        y *= dsign
+        key = np.floor(y / self.bin_nm).astype(np.int64)
+        key *= 2
+        key += (dsign > 0)
+        change = np.flatnonzero(key[1:] != key[:-1]) + 1
+        run_starts = np.concatenate(([0], change))
+        count = np.diff(np.append(run_starts, n)).astype(np.float64)
+        self.bins.add(key[run_starts], np.add.reduceat(t, run_starts), np.add.reduceat(a, run_starts), count)
+
+    def update(self, t: np.ndarray, a: np.ndarray) -> None:
+        self.n_samples += t.size
+        if self.pend_t.size:
+            t = np.concatenate((self.pend_t, t))
+            a = np.concatenate((self.pend_a, a))
+        starts: list[int] = [0]
+        if self.direction == 0:
+            found = self._start(t)
+            if found is None:
+                self.pend_t, self.pend_a = t, a
+                return
+            # the first branch starts at sample 0: before the first move beyond the threshold the
+            # torque stayed within the threshold, which is noise, not a branch of its own
+            _, d = found
+            ext0 = -np.inf
+            d_first = d
+            revs, d_end, ext, ext_idx = self._scan(t, 1, d, d * float(t[0]), 0)
+        else:
+            d_first = self.direction
+            ext0 = self.ext
+            revs, d_end, ext, ext_idx = self._scan(t, 0, self.direction, self.ext, -1)
+        starts += [r + 1 for r in revs]
+        if len(starts) > 1 and starts[1] == 0:
+            # the branch reversed at the last sample already filed: the buffer opens a new branch
+            starts = starts[1:]
+            d_first, ext0 = -d_first, -np.inf
+        self.n_reversals += len(revs)
+        stop = ext_idx + 1
+        # segment starts at or after `stop` cannot exist (a reversal lies at an extreme <= ext_idx)
+        self._file(t[:stop], a[:stop], starts, d_first, ext0)
+        self.direction, self.ext = d_end, ext
+        self.pend_t, self.pend_a = t[stop:].copy(), a[stop:].copy()
+
+    def snapshot_bins(self) -> LoopBins:
+        """Bins including the pending tail, filed as the continuation of the current branch."""
+        bins = self.bins
+        if self.pend_t.size == 0 or self.direction == 0:
+            return bins
+        bins = bins.copy()
+        key = int(np.floor(self.direction * self.ext / self.bin_nm)) * 2 + (1 if self.direction > 0 else 0)
+        bins.add(np.array([key]), np.array([self.pend_t.sum()]), np.array([self.pend_a.sum()]),
+                 np.array([float(self.pend_t.size)]))
+        return bins
