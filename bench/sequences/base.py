@@ -34,7 +34,7 @@ import typing
 from dataclasses import dataclass
 from typing import ClassVar
 
-from bench.sequences.quantities import canonical_unit, si_unit_of
+from bench.sequences.quantities import canonical_unit, si_unit_of, unit_info
 
 
 class Outcome(enum.StrEnum):
@@ -171,6 +171,11 @@ class Sequence:
         names = [m.name for m in cls.measurements]
         if not all(isinstance(m, Measurement) for m in cls.measurements):
             problems.append(f"{cls.__name__}.measurements must hold Measurement objects")
+        for m in cls.measurements:
+            info = unit_info(m.display_unit) if isinstance(m, Measurement) and m.display_unit else None
+            if isinstance(m, Measurement) and m.display_unit and (info is None or info[0] != m.unit):
+                problems.append(f"{cls.__name__}: measurement {m.name!r} in {m.unit} cannot be shown in "
+                                f"{m.display_unit!r}")
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             problems.append(f"{cls.__name__}: measurement names declared twice: {', '.join(dupes)}")

@@ -32,7 +32,7 @@ from bench.recording import RunIndex, RunWriter, make_record, open_run
 from bench.sequences.base import Limits, Outcome, Sequence, Verdict
 from bench.sequences.context import Progress, SequenceContext, error_record
 from bench.sequences.params import build_parameters, parameters_record
-from bench.sequences.quantities import from_si, unit_info
+from bench.sequences.quantities import from_si
 from bench.sequences.spec import ProductSpec, load_spec
 from bench.streams import ChannelSpec
 
@@ -104,18 +104,6 @@ def resolve_limits(sequence: type[Sequence], spec: ProductSpec | None) -> dict[s
     return limits
 
 
-def _check_display_units(sequence: type[Sequence]) -> None:
-    problems = []
-    for m in sequence.measurements:
-        if m.display_unit:
-            info = unit_info(m.display_unit)
-            if info is None or info[0] != m.unit:
-                problems.append(f"{sequence.__name__}: measurement {m.name!r} in {m.unit} cannot be shown "
-                                f"in {m.display_unit!r}")
-    if problems:
-        raise TypeError("; ".join(problems))
-
-
 def _load_rig_spec(rig) -> ProductSpec | None:
     unit = rig.config.unit
     if getattr(unit, "spec", ""):
@@ -179,7 +167,6 @@ def run_sequence(sequence: type[Sequence], rig, *, params: Any = None, spec: Pro
     """
     if not (isinstance(sequence, type) and issubclass(sequence, Sequence)):
         raise TypeError(f"run_sequence needs a Sequence subclass, found {sequence!r}")
-    _check_display_units(sequence)
     if isinstance(spec, (str, Path)):
         spec = load_spec(spec)
     elif spec is None:
@@ -240,20 +227,25 @@ def run_sequence(sequence: type[Sequence], rig, *, params: Any = None, spec: Pro
         errors.append(error_record(exc, phase))
         ctx.log(f"{type(exc).__name__} during {phase}: {exc}")
     finally:
-        if aborted:
-            _call_safe_state(rig, errors, ctx, "abort")
-        ctx.in_teardown = True
         try:
-            ctx.phase("teardown")
-            if instance is not None:
-                instance.teardown(ctx)
-        except Exception as exc:
-            errors.append(error_record(exc, "teardown"))
-            ctx.log(f"{type(exc).__name__} during teardown: {exc}")
-        _call_safe_state(rig, errors, ctx, "safe_state")
-        if recorder is not None:
-            rig.hub.remove_callback(recorder)
-        ctx.close_subscriptions()
+            if aborted:
+                _call_safe_state(rig, errors, ctx, "abort")
+            ctx.in_teardown = True
+            try:
+                ctx.phase("teardown")
+                if instance is not None:
+                    instance.teardown(ctx)
+            except Exception as exc:
+                errors.append(error_record(exc, "teardown"))
+                ctx.log(f"{type(exc).__name__} during teardown: {exc}")
+            except KeyboardInterrupt as exc:  # a second Ctrl-C cuts teardown short, not the safe state
+                aborted = True
+                errors.append(error_record(exc, "teardown"))
+        finally:
+            _call_safe_state(rig, errors, ctx, "safe_state")
+            if recorder is not None:
+                rig.hub.remove_callback(recorder)
+            ctx.close_subscriptions()
     results = _evaluate(sequence, ctx, limits, errors, report_missing=not aborted and not errors)
     if recorder is not None and recorder.failures:
         exc = recorder.first_failure

@@ -68,3 +68,9 @@ def rig(rig_config):
 @pytest.fixture
 def spec_path():
     return ROOT / "specs" / "csf-25-50.toml"
+
+
+@pytest.fixture
+def rig_factory():
+    """``FakeRig(config)`` for tests that build their own rig config."""
+    return FakeRig

@@ -350,3 +350,34 @@ def test_a_sequence_must_declare_units_in_parameter_names():
         class _T(Sequence):
             name = "dupes"
             measurements = (Measurement("a", unit="rad"), Measurement("a", unit="rad"))
+
+
+def test_spec_named_by_the_rig_file_is_used(tmp_path, spec_path, rig_factory):
+    from bench.config import load_rig_config
+
+    text = (spec_path.parents[1] / "configs" / "sim_reducer.toml").read_text()
+    text = text.replace('rated_torque_nm = 39.0\n', f'rated_torque_nm = 39.0\nspec = "{spec_path}"\n', 1)
+    (tmp_path / "rig.toml").write_text(text)
+    rig = rig_factory(load_rig_config(tmp_path / "rig.toml"))
+    result = run_sequence(FakeLoop, rig, runs_dir=tmp_path / "runs", params={"loss_arcmin_fraction": 1.5})
+    assert result.outcome is Outcome.FAIL  # the spec's 1′ limit applied without passing spec=
+    assert open_run(result.path).record["unit"]["type"] == "CSF-25-50"
+
+
+def test_ctrl_c_is_an_abort(rig, tmp_path):
+    class Interrupted(FakeLoop):
+        name = "interrupted"
+
+        def run(self, ctx):
+            raise KeyboardInterrupt
+
+    result = run_sequence(Interrupted, rig, runs_dir=tmp_path)
+    assert result.outcome is Outcome.ABORTED
+    assert rig.calls.count("safe_state") == 2 and "teardown" in rig.calls
+
+
+def test_display_unit_must_match_the_dimension():
+    with pytest.raises(TypeError, match="cannot be shown in 'rpm'"):
+        class _S(Sequence):
+            name = "shown"
+            measurements = (Measurement("k", unit="N·m/rad", display_unit="rpm"),)
