@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
-import queue
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -23,54 +23,71 @@ def channel() -> str:
 
 
 class RawWire:
-    """A python-can bus on the channel that records every frame and speaks raw bytes (the test's master)."""
+    """A python-can bus on the channel that records every frame and speaks raw bytes (the test's master).
+
+    Frames are kept in arrival order; :meth:`expect` takes the first unconsumed match after the cursor
+    (frames of other COB-IDs stay available), :meth:`drain` moves the cursor past everything seen so far.
+    """
 
     def __init__(self, channel: str):
         self.bus = can.Bus(interface="virtual", channel=channel, receive_own_messages=False)
-        self.frames: "queue.Queue[can.Message]" = queue.Queue()
-        self.notifier = can.Notifier(self.bus, [self.frames.put], timeout=0.05)
+        self._frames: list[can.Message] = []
+        self._used: set[int] = set()
+        self._cursor = 0
+        self._cond = threading.Condition()
+        self.notifier = can.Notifier(self.bus, [self._on_frame], timeout=0.05)
+
+    def _on_frame(self, msg: can.Message) -> None:
+        with self._cond:
+            self._frames.append(msg)
+            self._cond.notify_all()
 
     def send(self, cob: int, data: bytes | str) -> None:
         if isinstance(data, str):
             data = bytes.fromhex(data)
         self.bus.send(can.Message(arbitration_id=cob, data=data, is_extended_id=False))
 
-    def expect(self, cob: int, timeout_s: float = 1.0, where=None) -> can.Message:
-        """Next frame with ``cob`` (others are dropped), optionally also matching ``where(msg)``."""
+    def mark(self) -> int:
+        with self._cond:
+            return len(self._frames)
+
+    def expect(self, cob: int, timeout_s: float = 1.0, where=None, since: int | None = None) -> can.Message:
+        """First unconsumed frame with ``cob`` (and ``where(msg)``) after the cursor or ``since``."""
         deadline = time.monotonic() + timeout_s
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no frame 0x{cob:03X} within {timeout_s} s")
-            try:
-                msg = self.frames.get(timeout=left)
-            except queue.Empty:
-                continue
-            if msg.arbitration_id == cob and (where is None or where(msg)):
-                return msg
+        with self._cond:
+            while True:
+                for i in range(self._cursor if since is None else since, len(self._frames)):
+                    msg = self._frames[i]
+                    if i not in self._used and msg.arbitration_id == cob and (where is None or where(msg)):
+                        self._used.add(i)
+                        return msg
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no frame 0x{cob:03X} within {timeout_s} s")
+                self._cond.wait(left)
 
     def collect(self, duration_s: float) -> list[can.Message]:
-        """Every frame seen during the next ``duration_s``."""
-        out, deadline = [], time.monotonic() + duration_s
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                out.append(self.frames.get(timeout=left))
-            except queue.Empty:
-                pass
-        return out
+        """Every frame that arrives during the next ``duration_s``."""
+        start = self.mark()
+        time.sleep(duration_s)
+        with self._cond:
+            self._cursor = len(self._frames)
+            return self._frames[start:]
+
+    def since(self, mark: int, cob: int | None = None) -> list[can.Message]:
+        """Frames (of ``cob``) that arrived after ``mark``."""
+        with self._cond:
+            return [m for m in self._frames[mark:] if cob is None or m.arbitration_id == cob]
 
     def drain(self) -> None:
-        while True:
-            try:
-                self.frames.get_nowait()
-            except queue.Empty:
-                return
+        with self._cond:
+            self._cursor = len(self._frames)
 
     def sdo(self, node_id: int, request: str, timeout_s: float = 1.0) -> bytes:
         """Send one 8-byte SDO request (hex) and return the server's answer."""
-        self.drain()
+        start = self.mark()
         self.send(0x600 + node_id, request)
-        return bytes(self.expect(0x580 + node_id, timeout_s).data)
+        return bytes(self.expect(0x580 + node_id, timeout_s, since=start).data)
 
     def close(self) -> None:
         self.notifier.stop()

@@ -63,12 +63,13 @@ def test_every_second_sync(drive, wire, wait_until):
     run(wire, TPDO1_STREAMING[:-2] + [("2F 00 18 02 02 00 00 00", "60 00 18 02 00 00 00 00"),
                                       TPDO1_STREAMING[-1]])
     wire.send(0x000, "01 05")
-    wire.drain()
+    wait_until(lambda: drive.nmt_state == "OPERATIONAL")
+    start = wire.mark()
     for _ in range(6):
         wire.send(0x080, "")
     wait_until(lambda: drive.stats.sync_count >= 6)
-    frames = [m for m in wire.collect(0.05) if m.arbitration_id == 0x185]
-    assert len(frames) == 3
+    wire.collect(0.05)
+    assert len(wire.since(start, 0x185)) == 3
 
 
 def test_pdo_read_back_by_sdo(drive, wire):
