@@ -202,6 +202,8 @@ def run_sequence(sequence: type[Sequence], rig, *, params: Any = None, spec: Pro
     ctx = SequenceContext(sequence=sequence, rig=rig, params=parameters, limits=limits, spec=spec,
                           writer=writer, abort_event=abort_event, on_progress=on_progress, serial=serial)
     errors: list[dict[str, Any]] = []
+    rig_errors = getattr(rig, "errors", None)  # errors the rig's receive threads and safe state reported
+    rig_errors_before = len(rig_errors) if isinstance(rig_errors, list) else 0
     aborted = False
     recorder = None
     instance = None
@@ -246,6 +248,7 @@ def run_sequence(sequence: type[Sequence], rig, *, params: Any = None, spec: Pro
             if recorder is not None:
                 rig.hub.remove_callback(recorder)
             ctx.close_subscriptions()
+    _collect_rig_errors(rig, rig_errors, rig_errors_before, errors)
     results = _evaluate(sequence, ctx, limits, errors, report_missing=not aborted and not errors)
     if recorder is not None and recorder.failures:
         exc = recorder.first_failure
@@ -289,6 +292,19 @@ def run_sequence(sequence: type[Sequence], rig, *, params: Any = None, spec: Pro
             except Exception:
                 log.exception("run %s: could not note the index error in the record", writer.run_id)
     return RunResult(writer.run_id, outcome, writer.path, tuple(results), tuple(errors), duration_s)
+
+
+def _collect_rig_errors(rig, rig_errors, before: int, errors: list[dict[str, Any]]) -> None:
+    """Errors the rig reported during the run (receive threads, safe state) and a trip nobody saw."""
+    if isinstance(rig_errors, list):
+        for exc in list(rig_errors[before:]):
+            errors.append(error_record(exc, "rig"))
+    raise_if_tripped = getattr(rig, "raise_if_tripped", None)
+    if raise_if_tripped is not None and not any(e["type"] == "InterlockTripped" for e in errors):
+        try:
+            raise_if_tripped()
+        except Exception as exc:  # tripped during teardown or the safe state: the run did not end cleanly
+            errors.append(error_record(exc, "interlock"))
 
 
 def _call_safe_state(rig, errors: list[dict[str, Any]], ctx: SequenceContext, phase: str) -> None:

@@ -381,3 +381,33 @@ def test_display_unit_must_match_the_dimension():
         class _S(Sequence):
             name = "shown"
             measurements = (Measurement("k", unit="N·m/rad", display_unit="rpm"),)
+
+
+def test_errors_the_rig_reported_during_the_run_make_it_an_error(rig, tmp_path):
+    """A rig keeps receive-thread and safe-state errors in ``rig.errors``: they reach the record."""
+    from bench.errors import DeviceFault
+
+    rig.errors = [RuntimeError("before this run")]  # older errors are not this run's
+
+    class Faulty(FakeLoop):
+        name = "faulty"
+
+        def teardown(self, ctx):
+            ctx.rig.errors.append(DeviceFault("drive_load", 0x2310, "continuous over current"))
+
+    result = run_sequence(Faulty, rig, runs_dir=tmp_path)
+    assert result.outcome is Outcome.ERROR
+    (err,) = result.errors
+    assert err["phase"] == "rig" and err["type"] == "DeviceFault" and "0x2310" in err["message"]
+
+
+def test_a_trip_during_teardown_is_recorded(rig, tmp_path):
+    class TripsLate(FakeLoop):
+        name = "trips_late"
+
+        def teardown(self, ctx):
+            ctx.rig.tripped = "watchdog: encoder_out silent for 0.2 s"
+
+    result = run_sequence(TripsLate, rig, runs_dir=tmp_path)
+    assert result.outcome is Outcome.ERROR
+    assert result.errors[0]["phase"] == "interlock" and "watchdog" in result.errors[0]["message"]
