@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bench.drivers.serial_line import SerialLine
-from bench.drivers.serial_request import LineDevice, SampleBatcher
-from bench.errors import BenchError, ConfigError, DeviceFault, ProtocolError, TransportError
+from bench.drivers.serial_request import LineDevice, SampleBatcher, check_timeouts
+from bench.errors import BenchError, DeviceFault, ProtocolError, TransportError
 from bench.protocols import dsp7000 as proto
 from bench.schema import load_section
 from bench.streams import ChannelSpec, SampleBlock, SampleFlag
@@ -40,13 +40,6 @@ class Dsp7000Settings:
 
 
 TIMEOUT_KEYS = {"request_s": 0.5, "stream_s": 0.5}
-
-
-def check_timeouts(name: str, timeouts: dict, defaults: dict[str, float]) -> dict[str, float]:
-    unknown = sorted(set(timeouts) - set(defaults))
-    if unknown:
-        raise ConfigError(f"device {name}: unknown timeouts {unknown}; known: {sorted(defaults)}")
-    return {**defaults, **{k: float(v) for k, v in timeouts.items()}}
 
 
 class Dsp7000:

@@ -16,19 +16,15 @@ The pymodbus client never opens or closes the port itself: it is handed the line
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Literal
 
 from pymodbus.client import ModbusSerialClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 
 from bench.drivers.serial_line import SerialLine
-from bench.drivers.serial_request import RequestStats, SampleBatcher
+from bench.drivers.serial_request import PolledDevice, RequestStats, check_timeouts
 from bench.errors import BenchError, ConfigError, DeviceFault, DeviceTimeoutError, ProtocolError, TransportError
-from bench.streams import SampleBlock
-from bench.timebase import DEFAULT_TIMEBASE, Timebase
 
 logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # its retries log errors we raise ourselves
 
@@ -39,13 +35,6 @@ EXCEPTION_TEXT = {
 }
 
 RegisterKind = Literal["holding", "input"]
-
-
-def check_timeouts(name: str, timeouts: dict, defaults: dict[str, float]) -> dict[str, float]:
-    unknown = sorted(set(timeouts) - set(defaults))
-    if unknown:
-        raise ConfigError(f"device {name}: unknown timeouts {unknown}; known: {sorted(defaults)}")
-    return {**defaults, **{k: float(v) for k, v in timeouts.items()}}
 
 
 class ModbusRtuLink:
@@ -147,76 +136,3 @@ class ModbusRtuLink:
                      f"write {value} to holding register {address}", idempotent=False)
 
 
-@dataclass(frozen=True)
-class PollSettings:
-    retries: int = field(default=2, metadata={"ge": 0, "le": 10})
-    publish_interval_s: float = field(default=0.05, metadata={"gt": 0})
-
-
-class PolledDevice:
-    """A reader thread ``serial-<name>`` polling ``sample()`` at a rate and publishing the samples."""
-
-    name: str
-    stats: RequestStats
-    line: SerialLine
-    publish: Callable[[SampleBlock], None] | None
-    timebase: Timebase = DEFAULT_TIMEBASE
-    stream_rate_hz: float = 0.0
-    publish_interval_s: float = 0.05
-
-    def _init_polling(self) -> None:
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._batcher: SampleBatcher | None = None
-
-    def channel_names(self) -> list[str]:
-        raise NotImplementedError
-
-    def sample(self) -> tuple[tuple[float, ...], tuple[int, ...]]:
-        """One poll: values and flags of every channel, in :meth:`channel_names` order."""
-        raise NotImplementedError
-
-    def start_streaming(self, rate_hz: float) -> None:
-        if rate_hz <= 0:
-            raise ValueError(f"{self.name}: rate_hz must be > 0, got {rate_hz}")
-        if self._thread is not None:
-            raise TransportError(f"{self.name}: already streaming")
-        self.stream_rate_hz = rate_hz
-        self._stop.clear()
-        self._batcher = SampleBatcher(self.channel_names(), self.publish, self.stats)
-        self._thread = threading.Thread(target=self._run, name=f"serial-{self.name}", daemon=False)
-        self._thread.start()
-
-    def stop_streaming(self) -> None:
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        self._stop.set()
-        thread.join(timeout=5.0)
-        if self._batcher is not None:
-            self._batcher.flush()
-
-    def _run(self) -> None:
-        import time
-
-        period = 1.0 / self.stream_rate_hz
-        next_s = time.monotonic()
-        last_flush = next_s
-        while not self._stop.is_set():
-            try:
-                values, flags = self.sample()
-                self._batcher.add(self.timebase.now(), values, flags)
-            except BenchError:
-                self.stats.missed_polls += 1  # the error itself is in stats.recent_errors
-                if not self.line.is_open:
-                    self._stop.wait(0.05)
-            now = time.monotonic()
-            if now - last_flush >= self.publish_interval_s:
-                self._batcher.flush()
-                last_flush = now
-            next_s += period
-            if next_s < now - period:
-                next_s = now
-            delay = next_s - time.monotonic()
-            if delay > 0:
-                self._stop.wait(delay)

@@ -8,12 +8,12 @@ channels are read in one request spanning the lowest to the highest register. An
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bench.drivers.modbus_rtu import ModbusRtuLink, PolledDevice, check_timeouts
+from bench.drivers.modbus_rtu import ModbusRtuLink
+from bench.drivers.serial_request import PolledDevice, check_timeouts
 from bench.drivers.serial_line import SerialLine
 from bench.errors import ConfigError
 from bench.protocols import modbus_values as mv

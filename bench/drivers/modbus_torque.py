@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bench.drivers.modbus_rtu import ModbusRtuLink, PolledDevice, check_timeouts
+from bench.drivers.modbus_rtu import ModbusRtuLink
+from bench.drivers.serial_request import PolledDevice, check_timeouts
 from bench.drivers.serial_line import SerialLine
 from bench.errors import ConfigError
 from bench.protocols import modbus_values as mv
