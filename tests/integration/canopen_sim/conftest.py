@@ -126,6 +126,7 @@ def plant():
 
     rig = load_rig_config(ROOT / "configs" / "sim_reducer.toml")
     p = Plant.from_rig(rig)
+    p.step(p.dt_s)  # compile the step loop before simulators wait on plant.lock
     runner = PlantRunner(p, realtime=True)
     runner.start()
     yield p
