@@ -121,12 +121,24 @@ def _result_row(m: dict[str, Any]) -> ResultRow:
                      d("nominal"), show_unit, str(m.get("outcome") or "–"), "; ".join(notes))
 
 
+def _duration_s(rec: dict[str, Any]) -> float | None:
+    """Wall-clock run time from started_at/stopped_at (``duration_s`` counts on the samples' timebase,
+    which may have started before the run, e.g. when the rig opened)."""
+    try:
+        start = _dt.datetime.fromisoformat(str(rec["started_at"]))
+        stop = _dt.datetime.fromisoformat(str(rec["stopped_at"]))
+        return (stop - start).total_seconds()
+    except (KeyError, TypeError, ValueError):
+        value = rec.get("duration_s")
+        return float(value) if isinstance(value, (int, float)) else None
+
+
 def _header(rec: dict[str, Any], run: Run) -> tuple[tuple[str, str], ...]:
     unit = rec.get("unit") or {}
     rig = rec.get("rig") or {}
     seq = rec.get("sequence") or {}
     spec = rec.get("spec") or {}
-    duration = rec.get("duration_s")
+    duration = _duration_s(rec)
     rows = [
         ("Run", run.run_id),
         ("Procedure", " – ".join(x for x in (str(rec.get("procedure") or ""), str(seq.get("title") or "")) if x)

@@ -126,14 +126,16 @@ def test_many_results_continue_on_further_pages(tmp_path, run_factory):
     assert _pdf_pages(out.read_bytes()) == page_count(content) == 1 + 2  # 12 on the title, 30 + 8 after
 
 
-def test_cli_report_by_run_id(synthetic_run, tmp_path, capsys):
-    runs_dir = synthetic_run.path.parent
+def test_cli_report_by_run_id(tmp_path, run_factory, capsys):
+    run, _ = run_factory(tmp_path / "runs", plots=False)  # one overview plot: keeps the test quick
     out = tmp_path / "cli.pdf"
-    assert main(["report", synthetic_run.run_id[:15], "--runs-dir", str(runs_dir), "--format", "pdf",
+    assert main(["report", run.run_id[:15], "--runs-dir", str(tmp_path / "runs"), "--format", "pdf",
                  "-o", str(out)]) == 0
     assert out.read_bytes().startswith(b"%PDF")
     assert str(out) in capsys.readouterr().out
-    html_out = write_report(synthetic_run, "html", tmp_path / "r.html")
-    assert html_out.read_text(encoding="utf-8").count("<svg") == 4
-    assert main(["report", "nope", "--runs-dir", str(runs_dir)]) == 2
+    html_out = write_report(run, "html", tmp_path / "r.html")
+    assert html_out.read_text(encoding="utf-8").count("<svg") == 1
+    assert main(["report", "nope", "--runs-dir", str(tmp_path / "runs")]) == 2
     assert "no run 'nope'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="report format"):
+        write_report(run, "docx")
