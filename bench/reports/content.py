@@ -79,6 +79,13 @@ def fmt(value: Any, digits: int = 4) -> str:
             return "∞" if x > 0 else "−∞"
         if isinstance(value, (int, np.integer)):
             return str(int(value))
+        if x == 0:
+            return "0"
+        exponent = math.floor(math.log10(abs(x)))
+        if -3 <= exponent < 7:  # plain decimals for the usual range: 19000, 0.97, 0.0125
+            decimals = max(0, digits - 1 - exponent)
+            text = f"{round(x, digits - 1 - exponent):.{decimals}f}"
+            return text.rstrip("0").rstrip(".") if "." in text else text
         return f"{x:.{digits}g}"
     if isinstance(value, (list, tuple)):
         return ", ".join(fmt(v, digits) for v in value)

@@ -54,7 +54,7 @@ def test_html_is_self_contained_with_header_results_and_inline_plots(synthetic_r
     row = text[text.index("<b>hysteresis_loss</b>"):].split("</tr>")[0]
     assert ">0.5<" in row and ">1<" in row and "arcmin" in row and ">PASS<" in row  # 0.5′ against < 1′
     row = text[text.index("<b>stiffness_k1</b>"):].split("</tr>")[0]
-    assert ">1.9e+04<" in row and ">2e+04<" in row and ">2.5e+04<" in row and ">FAIL<" in row
+    assert ">19000<" in row and ">20000<" in row and ">25000<" in row and ">FAIL<" in row
     assert ">MARGINAL<" in text and "window_fraction = 0.04" in text
     assert "Outcome <span" in text and ">FAIL</span>" in text
     # four plots inline as SVG, nothing fetched from elsewhere
@@ -77,6 +77,15 @@ def test_hysteresis_plot_draws_the_loop_in_arcmin(synthetic_run):
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any("±1.56 N·m = ±4 % TN" in s for s in legend)  # 0.04 · 39 N·m
     assert any(s.startswith("K1: 2.5e+04 N·m/rad = 7.272 N·m/arcmin") for s in legend)
+
+
+@pytest.mark.parametrize("value, text", [(19000.0, "19000"), (0.97, "0.97"), (123456.0, "123500"),
+                                         (2.908882e-4, "0.0002909"), (3.8847e8, "3.885e+08"), (-0.5, "-0.5"),
+                                         (0.0, "0"), (float("nan"), "NaN"), (None, "–"), (3, "3")])
+def test_numbers_in_tables(value, text):
+    from bench.reports.content import fmt
+
+    assert fmt(value) == text
 
 
 def test_pdf_has_title_page_and_one_page_per_plot(synthetic_run, tmp_path):
