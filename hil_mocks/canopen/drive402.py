@@ -580,8 +580,6 @@ class SimulatedCia402Drive(SimulatedNode):
         values = self.store.values
         with self.plant_lock:
             axis = self.axis
-            if self._own_axis:
-                axis.advance(dt)
             fault = axis.fault
             if fault is not None and self.state not in (FAULT, FAULT_REACTION):
                 code = AXIS_FAULT_EMCY.get(fault, 0x1000)
@@ -591,6 +589,9 @@ class SimulatedCia402Drive(SimulatedNode):
                 self._torque_limit_pending = None
             angle, speed = float(axis.angle_rad), float(axis.speed_rad_s)
             bits = self._control(now, max(dt, 0.0), angle, speed)
+            if self._own_axis:            # the ideal motor follows this instant's command exactly
+                axis.advance(dt)
+                angle, speed = float(axis.angle_rad), float(axis.speed_rad_s)
             torque = float(axis.torque_nm)
         c = self.counts_per_rad
         rated = self._rated_nm()

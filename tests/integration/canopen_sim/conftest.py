@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import struct
 import threading
 import time
 import uuid
@@ -88,6 +89,19 @@ class RawWire:
         start = self.mark()
         self.send(0x600 + node_id, request)
         return bytes(self.expect(0x580 + node_id, timeout_s, since=start).data)
+
+    def write(self, node_id: int, index: int, sub: int, value, fmt: str) -> None:
+        """Expedited SDO download of one value packed with struct ``fmt`` (b/B/h/H/i/I); asserts success."""
+        command = {1: 0x2F, 2: 0x2B, 4: 0x23}[struct.calcsize("<" + fmt)]
+        request = struct.pack("<BHB", command, index, sub) + struct.pack("<" + fmt, value).ljust(4, b"\0")
+        answer = self.sdo(node_id, request.hex())
+        assert answer[:1] == b"\x60", f"write 0x{index:04X}:{sub:02X}={value} answered {answer.hex()}"
+
+    def read(self, node_id: int, index: int, sub: int, fmt: str):
+        """Expedited SDO upload of one value unpacked with struct ``fmt``; asserts success."""
+        answer = self.sdo(node_id, struct.pack("<BHB", 0x40, index, sub).hex() + "00000000")
+        assert answer[0] in (0x43, 0x47, 0x4B, 0x4F), f"read 0x{index:04X}:{sub:02X} answered {answer.hex()}"
+        return struct.unpack_from("<" + fmt, answer, 4)[0]
 
     def close(self) -> None:
         self.notifier.stop()

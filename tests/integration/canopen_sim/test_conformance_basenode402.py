@@ -59,6 +59,7 @@ def rig(channel, plant):
 
     def build(eds_path):
         network = canopen.Network()
+        network.NOTIFIER_CYCLE = 0.05                     # quick teardown
         network.connect(interface="virtual", channel=channel)
         axis = plant.axes["in"]
         sim = SimulatedCia402Drive(channel, NODE, axis, plant.lock, eds_path=eds_path, rated_torque_nm=1.3)
