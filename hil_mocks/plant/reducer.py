@@ -34,9 +34,18 @@ unloading from +T_max the twist at T = 0 is ``b/2 + f⁻¹(H)``, after −T_max 
   which equals ``b/2 + f⁻¹(T)`` where f is linear over ``[T−H, T+H]``; with b = H = 0 the twist is the
   catalogue three-slope formula :func:`static_twist_rad` (worked case G4).
 
+Loading rate and steps: the slider is rate-independent, but torque applied in discrete steps excites
+the output's torsional mode, and the vibration lets the slider creep (dither), which narrows the loop.
+Measured on sim_reducer.toml (±39 N·m sine, 61 N·m/s at zero torque), zero-torque width / true value:
+0.999 with 0.1 ms steps, 0.996 with 1 ms (ΔT = 0.06 N·m), 0.986 with 2 ms, 0.956 with 5 ms, 0.91 with
+10 ms (ΔT ≈ H). A quasi-static test should command torque in steps well below H (a ramp at the 1 kHz
+set-point rate of a CST drive is fine); DOMAIN.md §2.1 notes the same dependence on real benches.
+
 Efficiency: the mesh loses the fraction ``load_loss_fraction`` of the transmitted power
 (``η_mesh = 1 − load_loss_fraction``, applied as a load-dependent friction torque at the input), and
 the input also carries Coulomb and viscous friction (referred to the input). See :func:`true_efficiency`.
+Starting torque (input, output free) ≈ Fc; back-driving torque (output, input free) =
+``N·(Fc + Fc_motor_in)/η_mesh`` (:func:`back_driving_torque_nm`).
 """
 
 from __future__ import annotations
@@ -140,6 +149,15 @@ def true_efficiency(cfg: ReducerConfig, ratio: float, output_torque_nm: float,
     if driving:
         return t_out / (n * (fric + t_out / (n * eta_mesh)))
     return max(0.0, n * (t_out * eta_mesh / n - fric) / t_out)
+
+
+def back_driving_torque_nm(cfg: ReducerConfig, ratio: float, input_side_friction_nm: float = 0.0) -> float:
+    """Output torque at which a free input starts to turn: ``N·(Fc + input_side_friction)/η_mesh``.
+
+    ``input_side_friction_nm``: Coulomb friction of whatever else turns with the input (the drive
+    motor's rotor). The back-driven mesh passes ``η_mesh·T_out/N`` to the input.
+    """
+    return abs(ratio) * (cfg.coulomb_friction_nm + input_side_friction_nm) / (1.0 - cfg.load_loss_fraction)
 
 
 def transmission_error_rad(cfg: ReducerConfig, output_angle_rad: float) -> float:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench.simconfig import Harmonic
-from hil_mocks.plant import Plant, cogging_order
+from hil_mocks.plant import Plant, cogging_order, reducer
 from plant_helpers import ARCMIN_RAD, crossings, harmonic, motor_plant, reducer_plant
 
 
@@ -161,10 +161,41 @@ def test_efficiency_on_the_simulated_bench_equals_the_true_value():
         t_out.append(plant.sensors.torque_out.true_torque_nm)
         w_in.append(plant.input_speed_rad_s)
     eta = abs(np.mean(t_out)) / (plant.ratio * abs(np.mean(t_in)))  # DOMAIN.md §2.4
-    # by hand from the config: T_in = 0.05 + 1e-4·100 + 20/(50·0.85)
-    expected = 20 / (50 * (0.05 + 0.01 + 20 / 42.5))
+    # by hand from the config: T_in = 0.15 + 1e-4·100 + 20/(50·0.85)
+    expected = 20 / (50 * (0.15 + 0.01 + 20 / 42.5))
     assert plant.true_efficiency(20.0, 100.0) == pytest.approx(expected, rel=1e-12)
     assert eta == pytest.approx(expected, rel=2e-3)
+
+
+def test_starting_and_back_driving_torque_match_table_b():
+    # DOMAIN.md Table B, CSF-25-50-2UH: starting torque 15 N·cm, back-driving torque 9 N·m.
+    # sim_reducer.toml: Fc = 0.15 N·m at the input; drive-motor rotor friction 0.01 N·m, η_mesh 0.85.
+    plant = reducer_plant()
+    drive = plant.axes["in"]
+    drive.mode = "torque"
+    start_in = None
+    for i in range(1, 400):  # input torque ramp 0 → 0.4 N·m at 1 N·m/s, output free
+        drive.torque_target_nm = i * 0.001
+        plant.step(0.001)
+        if start_in is None and plant.input_speed_rad_s > 1e-3:
+            start_in = plant.sensors.torque_in.true_torque_nm
+            break
+    assert start_in == pytest.approx(0.15, rel=0.03)
+
+    plant = reducer_plant()
+    load = plant.axes["load"]  # input free (drive disabled, no brake)
+    load.mode = "torque"
+    start_out = None
+    for i in range(1, 15000):  # output torque ramp at 10 N·m/s
+        load.torque_target_nm = i * 0.001
+        plant.step(0.0001)
+        if plant.input_speed_rad_s > 1e-3:
+            start_out = plant.sensors.torque_out.true_torque_nm
+            break
+    expected = 50 * (0.15 + 0.01) / 0.85  # N·(Fc + Fc_motor)/η_mesh = 9.41 N·m
+    assert reducer.back_driving_torque_nm(plant.sim.reducer, 50, 0.01) == pytest.approx(expected, rel=1e-12)
+    assert start_out == pytest.approx(expected, rel=0.02)
+    assert start_out == pytest.approx(9.0, rel=0.06)  # the catalogue value
 
 
 def test_free_oscillation_decays():
