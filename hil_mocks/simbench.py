@@ -21,7 +21,9 @@ CAN_SIMULATORS = {
     "cia402": ("hil_mocks.canopen", "SimulatedCia402Drive", "bench_servo_drive.eds"),
     "cia406": ("hil_mocks.canopen", "SimulatedCia406Encoder", "bench_encoder.eds"),
 }
-SERIAL_SIMULATORS: dict[str, tuple[str, str]] = {}
+SERIAL_SIMULATORS: dict[str, tuple[str, str]] = {  # factories: hil_mocks/serial/factories.py
+    name: ("hil_mocks.serial.factories", name) for name in ("dsp7000", "modbus_torque", "modbus_temperature", "scpi_power")
+}
 
 AXIS_OF_ROLE = {"drive_in": "in", "drive_load": "load"}
 ENCODER_OF_ROLE = {"encoder_in": "encoder_in", "encoder_out": "encoder_out"}

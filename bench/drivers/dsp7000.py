@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bench.drivers.serial_line import SerialLine
-from bench.drivers.serial_request import LineDevice, SampleBatcher, check_timeouts
-from bench.errors import BenchError, DeviceFault, ProtocolError, TransportError
+from bench.drivers.serial_request import ErrorReporter, LineDevice, SampleBatcher, check_timeouts
+from bench.errors import BenchError, DeviceFault, DeviceTimeoutError, ProtocolError, TransportError
 from bench.protocols import dsp7000 as proto
 from bench.schema import load_section
 from bench.streams import ChannelSpec, SampleBlock, SampleFlag
@@ -35,6 +35,7 @@ class Dsp7000Settings:
     torque_unit: Literal["N.m", "N.cm", "mN.m", "kg.cm", "g.cm", "oz.in", "oz.ft", "lb.in", "lb.ft"] = "N.m"
     cw_positive: bool = True
     continuous: bool = False
+    rate_hz: float = field(default=100.0, metadata={"gt": 0, "doc": "stream rate when the rig starts it"})
     retries: int = field(default=2, metadata={"ge": 0, "le": 10})
     publish_interval_s: float = field(default=0.02, metadata={"gt": 0})
 
@@ -60,11 +61,12 @@ class Dsp7000:
         self._io = LineDevice(line, name=name, timeout_s=self.timeouts["request_s"],
                               retries=self.settings.retries, terminator=proto.TERMINATOR)
         self.stats = self._io.stats
+        self.errors = ErrorReporter(self.stats)
         self.identity = ""
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._batcher: SampleBatcher | None = None
-        self.stream_rate_hz = 0.0
+        self.stream_rate_hz = float(self.settings.rate_hz)
 
     # -- life cycle -------------------------------------------------------------------------------
     def connect(self) -> str:
@@ -88,7 +90,7 @@ class Dsp7000:
         return [
             ChannelSpec(f"{self.name}.speed_rad_s", "rad/s", rate_hz=rate, device=self.name,
                         description="dynamometer shaft speed"),
-            ChannelSpec(f"{self.name}.torque_nm", "N*m", rate_hz=rate, device=self.name,
+            ChannelSpec(f"{self.name}.torque_nm", "N·m", rate_hz=rate, device=self.name,
                         description="dynamometer torque"),
         ]
 
@@ -132,16 +134,19 @@ class Dsp7000:
     def tare(self, on: bool = True) -> None:
         self._io.send(proto.tare(on, self.settings.channel))
 
-    def disable(self) -> None:
-        """Safe state: release the brake set point."""
-        self.release()
-
-    def quick_stop(self) -> None:
+    def release_setpoint(self) -> None:
+        """Safe state (called by the rig): release the closed-loop torque set point."""
         self.release()
 
     # -- streaming --------------------------------------------------------------------------------
-    def start_streaming(self, rate_hz: float) -> None:
-        """Start the reader thread ``serial-<name>`` publishing speed and torque at ``rate_hz``."""
+    def set_error_callback(self, callback: Callable[[BaseException], None]) -> None:
+        """``callback(error)`` from the reader thread when the stream starts failing (once per outage)."""
+        self.errors.callback = callback
+
+    def start_streaming(self, rate_hz: float | None = None) -> None:
+        """Start the reader thread ``serial-<name>`` publishing speed and torque at ``rate_hz``
+        (``settings.rate_hz`` unless given)."""
+        rate_hz = self.settings.rate_hz if rate_hz is None else rate_hz
         if rate_hz <= 0:
             raise ValueError(f"{self.name}: rate_hz must be > 0, got {rate_hz}")
         if self._thread is not None:
@@ -180,8 +185,10 @@ class Dsp7000:
             try:
                 record = self.read_od()
                 self._add(self.timebase.now(), record)
-            except BenchError:
+                self.errors.ok()
+            except BenchError as exc:
                 self.stats.missed_polls += 1  # counted and kept in stats.recent_errors by the query
+                self.errors.failed(exc)
                 if not self.line.is_open:
                     self._stop.wait(0.05)  # the line is down: do not spin while it is reopened
             now = time.monotonic()
@@ -210,7 +217,11 @@ class Dsp7000:
                 now_t = self.timebase.now()
                 if not lines:
                     self.stats.timeouts += 1
-                    self.stats.note(TransportError(f"{self.name}: stream silent for {self.timeouts['stream_s']:g} s"))
+                    silent = DeviceTimeoutError(self.name, "continuous OD stream", self.timeouts["stream_s"])
+                    self.stats.note(silent)
+                    self.errors.failed(silent)
+                else:
+                    self.errors.ok()
                 count = len(lines)
                 for index, raw in enumerate(lines):
                     try:
@@ -223,6 +234,7 @@ class Dsp7000:
             except TransportError as exc:
                 self.stats.transport_errors += 1
                 self.stats.note(exc)
+                self.errors.failed(exc)
                 self._stop.wait(0.05)
             now = time.monotonic()
             if now - last_flush >= self.settings.publish_interval_s:

@@ -33,6 +33,7 @@ class ModbusTemperatureSettings:
     open_code: int = field(default=0x7FFF, metadata={"ge": 0, "le": 0xFFFF})
     identify_register: int = field(default=-1, metadata={"ge": -1, "le": 65535})
     identify_kind: Literal["holding", "input"] = "holding"
+    rate_hz: float = field(default=2.0, metadata={"gt": 0, "doc": "poll rate when the rig starts streaming"})
     retries: int = field(default=2, metadata={"ge": 0, "le": 10})
     publish_interval_s: float = field(default=0.5, metadata={"gt": 0})
 
@@ -90,7 +91,7 @@ class ModbusTemperatureModule(PolledDevice):
         return [f"{self.name}.{channel}_c" for channel in self.settings.channels]
 
     def channels(self) -> list[ChannelSpec]:
-        return [ChannelSpec(n, "degC", rate_hz=self.stream_rate_hz, device=self.name)
+        return [ChannelSpec(n, "°C", rate_hz=self.stream_rate_hz, device=self.name)
                 for n in self.channel_names()]
 
     def read_scaled(self) -> dict[str, mv.ScaledValue]:

@@ -43,6 +43,7 @@ class ModbusTorqueSettings:
     tare_register: int = field(default=-1, metadata={"ge": -1, "le": 65535})
     identify_register: int = field(default=-1, metadata={"ge": -1, "le": 65535})
     identify_kind: Literal["holding", "input"] = "holding"
+    rate_hz: float = field(default=100.0, metadata={"gt": 0, "doc": "poll rate when the rig starts streaming"})
     retries: int = field(default=2, metadata={"ge": 0, "le": 10})
     publish_interval_s: float = field(default=0.05, metadata={"gt": 0})
 
@@ -97,7 +98,7 @@ class ModbusTorqueAmplifier(PolledDevice):
         return names
 
     def channels(self) -> list[ChannelSpec]:
-        units = {"torque_nm": "N*m", "speed_rad_s": "rad/s"}
+        units = {"torque_nm": "N·m", "speed_rad_s": "rad/s"}
         return [ChannelSpec(n, units[n.rsplit(".", 1)[1]], rate_hz=self.stream_rate_hz, device=self.name)
                 for n in self.channel_names()]
 

@@ -26,7 +26,7 @@ from bench.streams import ChannelSpec, SampleBlock, SampleFlag
 from bench.timebase import DEFAULT_TIMEBASE, Timebase
 
 _UNIT_SUFFIX = {"V": "_v", "A": "_a", "W": "_w", "VA": "_va", "var": "_var", "Hz": "_hz", "rad/s": "_rad_s",
-                "N*m": "_nm", "1": "", "deg": "_deg", "%": "_pct"}
+                "N·m": "_nm", "1": "", "deg": "_deg", "%": "_pct"}
 _FLAGS = {scpi.Status.OK: 0, scpi.Status.NO_DATA: int(SampleFlag.NO_DATA),
           scpi.Status.OVER_RANGE: int(SampleFlag.OVER_RANGE)}
 
@@ -37,6 +37,7 @@ class ScpiPowerSettings:
         "u1_v": "URMS,1", "i1_a": "IRMS,1", "p1_w": "P,1", "p_total_w": "P,SIGMA"})
     setup: list[str] = field(default_factory=lambda: [":COMMUNICATE:HEADER OFF"])
     error_query: str = ":STATUS:ERROR?"  # "" when the instrument has none
+    rate_hz: float = field(default=10.0, metadata={"gt": 0, "doc": "poll rate when the rig starts streaming"})
     retries: int = field(default=2, metadata={"ge": 0, "le": 10})
     publish_interval_s: float = field(default=0.2, metadata={"gt": 0})
 

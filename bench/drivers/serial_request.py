@@ -45,6 +45,32 @@ class RequestStats:
         self.recent_errors.append(error)
 
 
+class ErrorReporter:
+    """Hands a reader thread's errors to its owner (the rig): once per outage, not once per poll.
+
+    A failure right after a success is reported; further failures are only counted until a poll
+    succeeds again. With no callback set, errors stay in ``stats.recent_errors`` only.
+    """
+
+    def __init__(self, stats: RequestStats):
+        self.stats = stats
+        self.callback: Callable[[BaseException], None] | None = None
+        self.failing = False
+
+    def failed(self, error: BenchError) -> None:
+        if self.failing:
+            return
+        self.failing = True
+        if self.callback is not None:
+            try:
+                self.callback(error)
+            except Exception as exc:  # the owner's handler failed: keep its error too  # noqa: BLE001
+                self.stats.note(TransportError(f"error callback failed: {exc!r}"))
+
+    def ok(self) -> None:
+        self.failing = False
+
+
 class LineDevice:
     """Request / response on a shared line for one named device."""
 
@@ -182,10 +208,11 @@ class PolledDevice:
     line: SerialLine
     publish: Callable[[SampleBlock], None] | None
     timebase: Timebase = DEFAULT_TIMEBASE
-    stream_rate_hz: float = 0.0
     publish_interval_s: float = 0.05
 
     def _init_polling(self) -> None:
+        self.stream_rate_hz = float(self.settings.rate_hz)  # nominal rate, for channels() and rings
+        self.errors = ErrorReporter(self.stats)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._batcher: SampleBatcher | None = None
@@ -197,7 +224,13 @@ class PolledDevice:
         """One poll: values and flags of every channel, in :meth:`channel_names` order."""
         raise NotImplementedError
 
-    def start_streaming(self, rate_hz: float) -> None:
+    def set_error_callback(self, callback: Callable[[BaseException], None]) -> None:
+        """``callback(error)`` from the reader thread when polling starts failing (once per outage)."""
+        self.errors.callback = callback
+
+    def start_streaming(self, rate_hz: float | None = None) -> None:
+        """Start the reader thread ``serial-<name>`` (rate: ``settings.rate_hz`` unless given)."""
+        rate_hz = self.settings.rate_hz if rate_hz is None else rate_hz
         if rate_hz <= 0:
             raise ValueError(f"{self.name}: rate_hz must be > 0, got {rate_hz}")
         if self._thread is not None:
@@ -225,8 +258,10 @@ class PolledDevice:
             try:
                 values, flags = self.sample()
                 self._batcher.add(self.timebase.now(), values, flags)
-            except BenchError:
+                self.errors.ok()
+            except BenchError as exc:
                 self.stats.missed_polls += 1  # the error itself is in stats.recent_errors
+                self.errors.failed(exc)
                 if not self.line.is_open:
                     self._stop.wait(0.05)
             now = time.monotonic()

@@ -39,7 +39,7 @@ FUNCTIONS: dict[str, tuple[str, float, bool]] = {
     "LAMBDA": ("1", 1.0, True), "PHI": ("deg", 1.0, True), "FU": ("Hz", 1.0, True),
     "FI": ("Hz", 1.0, True),
     "SPEED": ("rad/s", RPM_RAD_S, False),  # the analyzer shows rpm
-    "TORQUE": ("N*m", 1.0, False),
+    "TORQUE": ("N·m", 1.0, False),
     "PM": ("W", 1.0, False),  # Pm = 2π·Speed·Torque/60
     "SYNCSP": ("rad/s", RPM_RAD_S, False),
     "SLIP": ("%", 1.0, False),
