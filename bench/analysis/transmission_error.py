@@ -27,6 +27,7 @@ class TransmissionErrorResult:
     n_revs: int
     points_per_rev: int
     direction: int
+    cell_averaged: bool
 
 
 def transmission_error(angle_in_rad, angle_out_rad, ratio, *, points_per_rev=None):
@@ -41,7 +42,10 @@ def transmission_error(angle_in_rad, angle_out_rad, ratio, *, points_per_rev=Non
         N = ω_in / ω_out, signed.
     points_per_rev : int, optional
         Grid points per output revolution; default the largest power of two not above the
-        sample density, at most 65536 (orders up to 32768).
+        sample density, at most 65536 (orders up to 32768). With 4 or more samples per grid
+        cell, each grid value is the cell mean (``cell_averaged``; the box filter's sinc is
+        divided out of the spectrum, and at order k it lowers the waveform by 1 − sinc(k/m),
+        e.g. 1.5e-5 at order 200 of 65536); otherwise TE is interpolated linearly.
 
     Returns
     -------
@@ -62,11 +66,10 @@ def transmission_error(angle_in_rad, angle_out_rad, ratio, *, points_per_rev=Non
     x, sign = _angle_grid.increasing("angle_out_rad", a_out)
     te = a_out - a_in / n
     m = _angle_grid.points_per_rev(x.size, float(x[-1] - x[0]), points_per_rev)
-    grid, n_revs, _ = _angle_grid.whole_revs("angle_out_rad", x, m, absolute=False)
-    te_grid = np.interp(grid, x, te)
-    te_grid -= te_grid.mean()
-    orders, amps = _angle_grid.order_spectrum(te_grid, n_revs)
+    g = _angle_grid.resample("angle_out_rad", x, te, m, absolute=False)
+    te_grid = g.values - g.values.mean()
+    orders, amps = _angle_grid.order_spectrum(te_grid, g.n_revs, m, g.averaged)
     return TransmissionErrorResult(
-        output_angle_rad=sign * grid, te_rad=te_grid,
+        output_angle_rad=sign * g.angle_rad, te_rad=te_grid,
         peak_to_peak_rad=float(te_grid.max() - te_grid.min()), orders=orders, amplitudes_rad=amps,
-        ratio=n, n_revs=n_revs, points_per_rev=m, direction=int(sign))
+        ratio=n, n_revs=g.n_revs, points_per_rev=m, direction=int(sign), cell_averaged=g.averaged)

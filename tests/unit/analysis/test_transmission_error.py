@@ -74,13 +74,18 @@ def test_reverse_rotation():
     assert amplitude_at(r, 200) == pytest.approx(0.12 * ARCMIN_RAD, rel=0.01)
 
 
-def test_grid_covers_whole_revolutions():
-    a_in, a_out = record(100_000, 2.4, 100.0, quantise=False)
-    r = transmission_error(a_in, a_out, 100.0, points_per_rev=4096)
-    assert r.points_per_rev == 4096 and r.output_angle_rad.size == 2 * 4096
-    assert r.output_angle_rad[0] == pytest.approx(a_out[0])
+@pytest.mark.parametrize("m, averaged", [(4096, True), (32768, False)])
+def test_grid_covers_whole_revolutions(m, averaged):
+    a_in, a_out = record(100_000, 2.4, 100.0, quantise=False)   # 41,700 samples per revolution
+    r = transmission_error(a_in, a_out, 100.0, points_per_rev=m)
+    assert r.points_per_rev == m and r.output_angle_rad.size == 2 * m
+    assert r.cell_averaged is averaged
+    # interpolated: the grid starts at the first sample; averaged: at the first cell's centre
+    assert r.output_angle_rad[0] == pytest.approx(a_out[0] + (0.5 * TWO_PI / m if averaged else 0.0))
     step = np.diff(r.output_angle_rad)
-    np.testing.assert_allclose(step, TWO_PI / 4096, rtol=1e-9)
+    np.testing.assert_allclose(step, TWO_PI / m, rtol=1e-9)
+    assert r.peak_to_peak_rad == pytest.approx(expected_pp(), rel=0.01)
+    assert amplitude_at(r, 200) == pytest.approx(0.12 * ARCMIN_RAD, rel=0.01)
 
 
 # A second, slow, obviously correct implementation: TE at each raw sample, then each order's
