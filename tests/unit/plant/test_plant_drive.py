@@ -158,3 +158,41 @@ def test_electrical_power_balances_shaft_power_and_losses_g9():
     assert np.mean(flange) == pytest.approx(1.0 - m.coulomb_friction_nm - m.viscous_friction_nm_s_rad * speed,
                                             rel=2e-3)
     assert np.mean(p_el) == pytest.approx(shaft_w + friction_w + copper_w + iron_w, rel=2e-3)
+
+
+def test_open_circuit_voltage_gives_ke_g10():
+    # DOMAIN.md G10: Kt = 1.654 N·m/A_rms ↔ Ke = 100 V_LL,rms per 1000 min⁻¹. The motor under test,
+    # unpowered, is turned at 1000 min⁻¹ by the load motor; its phase voltage is the back-EMF.
+    plant = motor_plant(torque_constant_nm_a=1.654)
+    load = plant.axes["load"]
+    load.mode = "velocity"
+    load.velocity_target_rad_s = 1000 * 2 * math.pi / 60
+    plant.step(1.0)
+    dut = plant.axes["in"]
+    assert dut.current_a == 0.0
+    assert math.sqrt(3) * dut.voltage_v == pytest.approx(100.0, rel=2e-3)
+
+
+def test_torque_ripple_at_electrical_orders():
+    # sim_motor.toml: ripple order 6 (electrical) 0.01 N·m at rated torque 1.3 N·m; 5 pole pairs → 30
+    # periods per mechanical revolution; amplitude in proportion to the torque produced
+    for torque_nm in (1.3, 0.65):
+        plant = motor_plant(cogging_amplitude_nm=0.0)
+        dut, load = plant.axes["in"], plant.axes["load"]
+        load.mode = "velocity"
+        load.velocity_target_rad_s = 0.5
+        dut.mode = "torque"
+        dut.torque_target_nm = torque_nm
+        plant.step(0.3)
+        angle, torque = [], []
+        start = plant.input_angle_rad
+        span = 2 * math.pi / 15  # two ripple periods of order 30
+        while not angle or angle[-1] - start < span * 1.01:
+            plant.step(0.0005)
+            angle.append(plant.input_angle_rad)
+            torque.append(plant.sensors.torque_in.true_torque_nm)
+        grid = start + np.arange(2048) * span / 2048
+        t_grid = np.interp(grid, angle, torque)
+        c = 2 * np.mean((t_grid - t_grid.mean()) * np.cos(30 * grid))
+        s = 2 * np.mean((t_grid - t_grid.mean()) * np.sin(30 * grid))
+        assert math.hypot(c, s) == pytest.approx(0.01 * torque_nm / 1.3, rel=0.03), torque_nm

@@ -247,3 +247,21 @@ def test_transmission_error_is_taken_at_the_nominal_output_angle():
     x = plant.input_angle_rad / plant.ratio
     assert abs(plant.input_angle_rad - 7.0) < 1e-3
     assert plant.transmission_error_rad() == pytest.approx(2e-5 * math.sin(3 * x + 0.25), rel=1e-9)
+
+
+def test_plain_python_fallback_matches_the_compiled_loop():
+    # the same source runs without numba; both must compute the same trajectory
+    from hil_mocks.plant import core
+
+    plant = reducer_plant()
+    drive, load = plant.axes["in"], plant.axes["load"]
+    drive.mode = "velocity"
+    drive.velocity_target_rad_s = 50.0
+    load.mode = "torque"
+    load.torque_target_nm = -5.0
+    compiled, python = plant._s.copy(), plant._s.copy()
+    args = (plant._p, plant._te, plant._rip[0], plant._rip[1], 300)
+    core.advance(compiled, *args)
+    core.advance_py(python, *args)
+    assert python[core.S_STEPS] == 300
+    np.testing.assert_allclose(python, compiled, rtol=1e-9, atol=1e-12)
