@@ -151,3 +151,25 @@ def test_temperature_channels_and_faults():
     assert temps.read("ambient") == temps.read("ambient")
     with pytest.raises(PlantError, match="unknown channel"):
         temps.read("moon")
+
+
+def test_encoder_noise_has_its_sigma():
+    plant = _plant(encoder_out=EncoderConfig(bits=32, noise_rad=1e-6))
+    enc = plant.sensors.encoder_out
+    errors = np.array([enc.read_rad() - enc.true_angle_rad for _ in range(3000)])
+    assert errors.std() == pytest.approx(1e-6, rel=0.06)
+
+
+def test_reducer_temperature_settles_at_loss_times_thermal_resistance():
+    from bench.simconfig import ThermalConfig
+    plant = _plant(thermal=ThermalConfig(ambient_c=22.0, reducer_thermal_resistance_k_w=2.0,
+                                         reducer_thermal_time_constant_s=0.5, sensor_noise_c=0.0))
+    drive, load = plant.axes["in"], plant.axes["load"]
+    drive.mode = "velocity"
+    drive.velocity_target_rad_s = 100.0
+    load.mode = "torque"
+    load.torque_target_nm = -20.0
+    plant.step(6.0)
+    # loss at the input, by hand: (Fc 0.15 + 1e-4·100 + (1/0.85 − 1)·20/50) N·m × 100 rad/s = 23.06 W
+    loss_w = (0.15 + 0.01 + (1 / 0.85 - 1) * 20 / 50) * 100
+    assert plant.sensors.temperature.read("reducer") == pytest.approx(22.0 + 2.0 * loss_w, rel=5e-3)
