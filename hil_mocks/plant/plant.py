@@ -106,8 +106,9 @@ class Plant:
                 raise self._problem("reducer.k3_nm_rad", (
                     f"K3 {red.k3_nm_rad:g} N·m/rad with {j_eff:g} kg·m² at the output is too stiff for "
                     f"step_s {dt:g} (ω·dt = {omega3 * dt:.2f} > {_MAX_OMEGA_DT}); lower step_s or add inertia"))
-            kh = red.hysteresis_stiffness_nm_rad or min(10.0 * red.k1_nm_rad,
-                                                       j_eff * (_HYST_OMEGA_DT / dt) ** 2 - red.k3_nm_rad)
+            # pre-slip stiffness of the hysteresis element: as stiff as the step allows, 1…10 × K1
+            kh = red.hysteresis_stiffness_nm_rad or max(red.k1_nm_rad, min(
+                10.0 * red.k1_nm_rad, j_eff * (_HYST_OMEGA_DT / dt) ** 2 - red.k3_nm_rad))
             if red.hysteresis_nm > 0 and math.sqrt((kh + red.k3_nm_rad) / j_eff) * dt > _MAX_OMEGA_DT:
                 raise self._problem("reducer.hysteresis_stiffness_nm_rad",
                                     f"{kh:g} N·m/rad is too stiff for step_s {dt:g}")

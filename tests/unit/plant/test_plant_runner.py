@@ -78,3 +78,11 @@ def test_a_rig_without_sim_table_is_refused():
     rig = dataclasses.replace(reducer_rig(), sim=None)
     with pytest.raises(PlantError, match=r"no \[sim\] table"):
         Plant.from_rig(rig)
+
+
+def test_reducer_too_stiff_for_the_step_is_a_config_error():
+    import dataclasses
+    rig = reducer_rig()
+    red = dataclasses.replace(rig.sim.reducer, k3_nm_rad=1e9)
+    with pytest.raises(ConfigError, match=r"sim\.reducer\.k3_nm_rad.*step_s"):
+        Plant(dataclasses.replace(rig.sim, reducer=red), rig.unit)
