@@ -184,7 +184,12 @@ class _PhaseAccumulator:
 
 
 class TorqueRippleTracker:
-    """Live :func:`~bench.analysis.torque_ripple`: per-phase synchronous average, fixed grid."""
+    """Live :func:`~bench.analysis.torque_ripple`: per-phase synchronous average, fixed grid.
+
+    Values are interpolated at the grid angles (no cell averaging) and every grid angle passed
+    counts, including those of an unfinished revolution, so phases may hold one sample more than
+    others; ``n_revs`` is the smallest count.
+    """
 
     def __init__(self, *, points_per_rev=DEFAULT_POINTS_PER_REV):
         m = _angle_grid.points_per_rev(0, 1.0, points_per_rev)
