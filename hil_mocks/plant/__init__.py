@@ -7,6 +7,7 @@ measurement must find are in :mod:`hil_mocks.plant.reducer`. See :mod:`hil_mocks
 
 from hil_mocks.plant.axis import ServoAxis
 from hil_mocks.plant.errors import PlantError, SensorDisconnected
+from hil_mocks.plant.motor import true_motor_efficiency
 from hil_mocks.plant.plant import Plant, cogging_order
 from hil_mocks.plant.reducer import (
     expected_lost_motion_rad,
@@ -21,4 +22,5 @@ __all__ = [
     "Plant", "PlantRunner", "ServoAxis", "PlantError", "SensorDisconnected", "cogging_order",
     "Encoder", "TorqueSensor", "TemperatureSensors",
     "expected_lost_motion_rad", "expected_zero_torque_width_rad", "static_twist_rad", "true_efficiency",
+    "true_motor_efficiency",
 ]

@@ -26,7 +26,7 @@ import numpy as np
 from bench.config import RigConfig, UnitConfig
 from bench.errors import ConfigError, ConfigProblem
 from bench.simconfig import Harmonic, MotorConfig, SimConfig
-from hil_mocks.plant import core, reducer
+from hil_mocks.plant import core, motor, reducer
 from hil_mocks.plant.axis import ServoAxis
 from hil_mocks.plant.errors import PlantError
 from hil_mocks.plant.sensors import Encoder, Sensors, TemperatureSensors, TorqueSensor
@@ -262,6 +262,13 @@ class Plant:
         """Steady-state reducer efficiency the plant realises (see :func:`reducer.true_efficiency`)."""
         return reducer.true_efficiency(self.sim.reducer, self.ratio, output_torque_nm, input_speed_rad_s,
                                        driving)
+
+    def true_motor_efficiency(self, axis: str, shaft_torque_nm: float, speed_rad_s: float) -> float:
+        """Steady-state efficiency of axis ``"in"`` or ``"load"`` (see :func:`motor.true_motor_efficiency`)."""
+        cfg = {"in": self.sim.drive_motor, "load": self.sim.load_motor}.get(axis)
+        if cfg is None:
+            raise PlantError(f"plant: unknown axis {axis!r}; axes are: in, load")
+        return motor.true_motor_efficiency(cfg, shaft_torque_nm, speed_rad_s)
 
     def __repr__(self) -> str:
         return f"Plant({self.unit.kind}, N={self.ratio:g}, t_s={self.t_s:.6g})"

@@ -196,3 +196,25 @@ def test_torque_ripple_at_electrical_orders():
         c = 2 * np.mean((t_grid - t_grid.mean()) * np.cos(30 * grid))
         s = 2 * np.mean((t_grid - t_grid.mean()) * np.sin(30 * grid))
         assert math.hypot(c, s) == pytest.approx(0.01 * torque_nm / 1.3, rel=0.03), torque_nm
+
+
+def test_motor_efficiency_on_the_bench_equals_the_true_value():
+    # motoring at 300 rad/s with 1 N·m demanded; η = shaft power / electrical power, by hand from
+    # sim_motor.toml defaults: Fc 0.01, c 1e-5, R 1 Ω, Kt 0.45, iron 0.002 W·s/rad
+    plant = motor_plant()
+    dut, load = plant.axes["in"], plant.axes["load"]
+    load.mode = "velocity"
+    load.velocity_target_rad_s = 300.0
+    dut.mode = "torque"
+    dut.torque_target_nm = 1.0
+    plant.step(1.0)
+    shaft, p_el = [], []
+    for _ in range(200):
+        plant.step(0.001)
+        shaft.append(plant.sensors.torque_in.true_torque_nm * plant.input_speed_rad_s)
+        p_el.append(dut.electrical_power_w)
+    measured = np.mean(shaft) / np.mean(p_el)
+    t_shaft = 1.0 - 0.01 - 1e-5 * 300
+    by_hand = t_shaft * 300 / (1.0 * 300 + 3 * (1 / 0.45) ** 2 + 0.002 * 300)
+    assert plant.true_motor_efficiency("in", t_shaft, 300.0) == pytest.approx(by_hand, rel=1e-12)
+    assert measured == pytest.approx(by_hand, rel=2e-3)
