@@ -71,6 +71,8 @@ class Plant:
         self._s[core.S_TW] = amb
         self._s[core.AX + core.S_TW] = amb
         self._s[core.S_TRED] = amb
+        # start at rest in equilibrium: the output where the kinematics put it (twist 0)
+        self._s[core.AX + core.S_TH] = float(sum(row[1] * math.sin(row[2]) for row in self._te))
         self.axes = {"in": ServoAxis(self, 0, "in"), "load": ServoAxis(self, 1, "load")}
         seeds = np.random.SeedSequence(sim.seed).spawn(5)
         rngs = [np.random.default_rng(s) for s in seeds]

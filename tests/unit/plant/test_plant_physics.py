@@ -265,3 +265,11 @@ def test_plain_python_fallback_matches_the_compiled_loop():
     core.advance_py(python, *args)
     assert python[core.S_STEPS] == 300
     np.testing.assert_allclose(python, compiled, rtol=1e-9, atol=1e-12)
+
+
+def test_plant_starts_at_rest_in_equilibrium():
+    # the output starts on its kinematic position: e(0) = 3e-5·sin(0.5) for sim_reducer.toml
+    plant = reducer_plant(backlash_rad=0.0, hysteresis_nm=0.0)
+    assert plant.output_angle_rad == pytest.approx(3e-5 * math.sin(0.5), rel=1e-12)
+    plant.step(0.05)
+    assert abs(plant.output_speed_rad_s) < 1e-9 and abs(plant.output_torque_nm) < 1e-9
