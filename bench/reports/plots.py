@@ -98,6 +98,7 @@ def hysteresis_figure(p: PlotData, meta: dict) -> Figure:
         ax.axhline(-w, color="C1", lw=0.8)
     if "fit_k_nm_rad" in a:
         labels = a.get("fit_label")
+        colours: dict[str, str] = {}
         for i in range(np.asarray(a["fit_k_nm_rad"]).size):
             t0 = float(np.ravel(a["fit_t_start_nm"])[i])
             t1 = float(np.ravel(a["fit_t_end_nm"])[i])
@@ -105,8 +106,12 @@ def hysteresis_figure(p: PlotData, meta: dict) -> Figure:
             th0 = float(np.ravel(a["fit_angle0_rad"])[i])
             tt = np.linspace(t0, t1, 20)
             name = str(np.ravel(labels)[i]) if labels is not None else f"fit {i + 1}"
-            ax.plot(rad_to_arcmin(th0 + tt / k), tt, "--", lw=1.6, color=f"C{2 + i % 6}",
-                    label=f"{name}: {k:.4g} N·m/rad = {k * math.pi / 10800:.4g} N·m/arcmin")
+            base = name.rstrip("+-−")  # "K1+" / "K1−": one colour and one legend entry per stiffness
+            first = base not in colours
+            colours.setdefault(base, f"C{2 + len(colours) % 6}")
+            label = (f"{base}: {k:.4g} N·m/rad = {k * math.pi / 10800:.4g} N·m/arcmin "
+                     f"({min(abs(t0), abs(t1)):.3g}…{max(abs(t0), abs(t1)):.3g} N·m)") if first else None
+            ax.plot(rad_to_arcmin(th0 + tt / k), tt, "--", lw=1.8, color=colours[base], label=label)
     ax.axhline(0, color="k", lw=0.5)
     ax.axvline(0, color="k", lw=0.5)
     ax.set_xlabel("output angle θ [arcmin]")

@@ -111,3 +111,75 @@ def decode(data: bytes, label: str = "") -> PlotData:
         arrays = {k: npz[k] for k in npz.files}
     kind = str(arrays.pop("__kind__", ""))
     return PlotData(kind, label, validate(kind, arrays))
+
+
+# ---------------------------------------------------------------------------------------------
+# From bench.analysis results to plot data (duck-typed on the result fields, so that the report
+# draws exactly what the analysis computed):
+#     ctx.attach_plot_data("hysteresis", **plotdata.from_hysteresis(result, torque_nm, angle_rad))
+
+def _intercept(torque: np.ndarray, angle: np.ndarray, lo: float, hi: float, k: float) -> float | None:
+    """Angle offset θ0 of the line θ = θ0 + T/k that best matches the curve on [lo, hi] (mean residual)."""
+    ok = np.isfinite(torque) & np.isfinite(angle) & (torque >= min(lo, hi)) & (torque <= max(lo, hi))
+    if not ok.any() or not k:
+        return None
+    return float(np.mean(angle[ok] - torque[ok] / k))
+
+
+def from_hysteresis(result, torque_nm=None, angle_rad=None) -> dict[str, np.ndarray]:
+    """Arrays of kind ``hysteresis`` from a :class:`bench.analysis.HysteresisResult`.
+
+    The loop drawn is the raw record when ``torque_nm`` / ``angle_rad`` are given, else the up and
+    down branches of the result. Every stiffness the result holds (K over its interval, K1–K3 over
+    theirs) becomes a fit line on each side of zero, placed on the loop's mid-line.
+    """
+    t_grid = np.asarray(result.torque_nm, float)
+    mid = np.asarray(result.angle_mid_rad, float)
+    if torque_nm is not None and angle_rad is not None:
+        torque, angle = np.asarray(torque_nm, float), np.asarray(angle_rad, float)
+    else:
+        torque = np.concatenate([t_grid, t_grid[::-1]])
+        angle = np.concatenate([np.asarray(result.angle_up_rad, float), np.asarray(result.angle_down_rad, float)[::-1]])
+        keep = np.isfinite(torque) & np.isfinite(angle)
+        torque, angle = torque[keep], angle[keep]
+    out: dict[str, np.ndarray] = {"torque_nm": torque, "angle_rad": angle,
+                                  "lost_motion_window_nm": np.array(result.lost_motion_window * result.rated_torque_nm)}
+    fits: list[tuple[str, float, float, float]] = []
+    if result.stiffness_nm_rad and result.stiffness_interval_nm:
+        fits.append(("K", result.stiffness_nm_rad, *result.stiffness_interval_nm))
+    for label, k, interval in zip(("K1", "K2", "K3"), (result.k1_nm_rad, result.k2_nm_rad, result.k3_nm_rad),
+                                  result.k_intervals_nm or ()):
+        if k:
+            fits.append((label, k, *interval))
+    rows = []
+    for label, k, lo, hi in fits:
+        for sign, suffix in ((1.0, "+"), (-1.0, "−")):
+            a, b = sorted((sign * lo, sign * hi))
+            angle0 = _intercept(t_grid, mid, a, b, k)
+            if angle0 is not None:
+                rows.append((f"{label}{suffix}", a, b, k, angle0))
+    if rows:
+        out["fit_label"] = np.array([r[0] for r in rows])
+        out["fit_t_start_nm"] = np.array([r[1] for r in rows])
+        out["fit_t_end_nm"] = np.array([r[2] for r in rows])
+        out["fit_k_nm_rad"] = np.array([r[3] for r in rows])
+        out["fit_angle0_rad"] = np.array([r[4] for r in rows])
+    return out
+
+
+def from_transmission_error(result) -> dict[str, np.ndarray]:
+    """Arrays of kind ``te`` from a :class:`bench.analysis.TransmissionErrorResult`."""
+    return {"output_angle_rad": np.asarray(result.output_angle_rad, float), "te_rad": np.asarray(result.te_rad, float),
+            "orders": np.asarray(result.orders, float), "amplitude_rad": np.asarray(result.amplitudes_rad, float)}
+
+
+def from_torque_ripple(result) -> dict[str, np.ndarray]:
+    """Arrays of kind ``ripple`` from a :class:`bench.analysis.TorqueRippleResult` (the mean revolution)."""
+    return {"angle_rad": np.asarray(result.angle_rad, float), "torque_nm": np.asarray(result.torque_avg_nm, float),
+            "orders": np.asarray(result.orders, float), "amplitude_nm": np.asarray(result.amplitudes_nm, float)}
+
+
+def from_efficiency_map(emap) -> dict[str, np.ndarray]:
+    """Arrays of kind ``efficiency`` from a :class:`bench.analysis.EfficiencyMap` (its plotting grid)."""
+    return {"speed_rad_s": np.asarray(emap.speed_grid_rad_s, float), "torque_nm": np.asarray(emap.torque_grid_nm, float),
+            "efficiency": np.asarray(emap.efficiency_grid, float)}

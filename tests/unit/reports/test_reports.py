@@ -76,7 +76,7 @@ def test_hysteresis_plot_draws_the_loop_in_arcmin(synthetic_run):
     assert loop.max() == pytest.approx(39.0 / 25e3 / ARCMIN + 0.25, rel=1e-6)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any("±1.56 N·m = ±4 % TN" in s for s in legend)  # 0.04 · 39 N·m
-    assert any(s.startswith("K1: 2.5e+04 N·m/rad = 7.272 N·m/arcmin") for s in legend)
+    assert any(s.startswith("K1: 2.5e+04 N·m/rad = 7.272 N·m/arcmin (0…14 N·m)") for s in legend)
 
 
 @pytest.mark.parametrize("value, text", [(19000.0, "19000"), (0.97, "0.97"), (123456.0, "123500"),
