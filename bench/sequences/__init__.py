@@ -7,12 +7,12 @@ Write a procedure as a :class:`Sequence` subclass (see :mod:`bench.sequences.bas
 
 from bench.sequences.base import Limits, Measurement, NoParameters, Outcome, Sequence, Verdict
 from bench.sequences.context import Progress, SequenceContext
-from bench.sequences.params import build_parameters, parse_set_options
+from bench.sequences.params import ParameterInfo, build_parameters, parameter_info, parse_set_options
 from bench.sequences.runner import MeasurementResult, RunResult, run_sequence
 from bench.sequences.spec import ProductSpec, load_spec
 
 __all__ = [
     "Limits", "Measurement", "NoParameters", "Outcome", "Sequence", "Verdict", "Progress", "SequenceContext",
-    "build_parameters", "parse_set_options", "MeasurementResult", "RunResult", "run_sequence",
+    "build_parameters", "parse_set_options", "parameter_info", "ParameterInfo", "MeasurementResult", "RunResult", "run_sequence",
     "ProductSpec", "load_spec",
 ]

@@ -118,6 +118,42 @@ def build_parameters(cls: type, *layers: Mapping[str, Any] | None, sequence: str
     return result
 
 
+@dataclasses.dataclass(frozen=True)
+class ParameterInfo:
+    """One parameter as a form or ``--help`` shows it."""
+
+    name: str
+    type_name: str
+    default: Any  # dataclasses.MISSING-free: None when the parameter is required
+    required: bool
+    si_unit: str | None  # from the name's suffix; None for ints, strings, choices
+    choices: tuple[Any, ...] = ()
+    doc: str = ""
+    bounds: dict[str, float] = dataclasses.field(default_factory=dict)
+
+
+def parameter_info(cls: type) -> list[ParameterInfo]:
+    """What a GUI form or the CLI needs to offer a sequence's parameters (name, type, default, unit)."""
+    from bench.schema import _type_name
+
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        tp = hints[f.name]
+        if f.default is not dataclasses.MISSING:
+            default, required = f.default, False
+        elif f.default_factory is not dataclasses.MISSING:
+            default, required = f.default_factory(), False
+        else:
+            default, required = None, True
+        choices = typing.get_args(tp) if typing.get_origin(tp) is Literal else ()
+        unit = si_unit_of(f.name) if not choices and tp is not str else None
+        bounds = {k: float(f.metadata[k]) for k in ("gt", "ge", "lt", "le") if k in f.metadata}
+        out.append(ParameterInfo(f.name, _type_name(tp), default, required, unit, choices,
+                                 str(f.metadata.get("doc", "")), bounds))
+    return out
+
+
 def parameters_record(params: Any) -> dict[str, Any]:
     """Parameters as a JSON-able dict (for the run record): ``{name: value}`` with SI values."""
     out = {}
@@ -127,4 +163,5 @@ def parameters_record(params: Any) -> dict[str, Any]:
     return out
 
 
-__all__ = ["build_parameters", "parse_set_options", "parameters_record", "ConfigError"]
+__all__ = ["build_parameters", "parse_set_options", "parameters_record", "parameter_info", "ParameterInfo",
+           "ConfigError"]

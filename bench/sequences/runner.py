@@ -118,6 +118,9 @@ def _check_spec_matches_rig(spec: ProductSpec, rig) -> None:
         problems.append(f"spec {spec.unit.type!r} is for a {spec.unit.kind}, the rig tests a {unit.kind}")
     if abs(spec.unit.ratio - unit.ratio) > 1e-9 * max(1.0, abs(unit.ratio)):
         problems.append(f"spec ratio {spec.unit.ratio:g} differs from the rig's unit ratio {unit.ratio:g}")
+    if abs(spec.unit.rated_torque_nm - unit.rated_torque_nm) > 1e-3 * unit.rated_torque_nm:
+        problems.append(f"spec rated torque {spec.unit.rated_torque_nm:g} N·m differs from the rig's unit "
+                        f"{unit.rated_torque_nm:g} N·m (procedures load to fractions of TN)")
     if problems:
         raise ConfigError("; ".join(problems), str(spec.path) if spec.path else "product spec")
 

@@ -109,3 +109,14 @@ def test_limits_without_bounds_and_bad_limits():
     assert Limits(high=1.0).evaluate(-1e9) is Verdict.PASS
     with pytest.raises(ValueError, match="above high"):
         Limits(low=2.0, high=1.0)
+
+
+def test_parameter_info_for_forms_and_help():
+    from bench.sequences import parameter_info
+
+    info = {p.name: p for p in parameter_info(P)}
+    assert info["speed_rad_s"].si_unit == "rad/s" and info["speed_rad_s"].default == 1.0
+    assert info["timeout_s"].bounds == {"gt": 0.0}
+    assert info["direction"].choices == ("cw", "ccw") and info["direction"].si_unit is None
+    assert info["cycles"].type_name == "integer" and info["cycles"].si_unit is None
+    assert info["torque_steps_nm"].si_unit == "N·m" and not info["torque_steps_nm"].required

@@ -411,3 +411,10 @@ def test_a_trip_during_teardown_is_recorded(rig, tmp_path):
     result = run_sequence(TripsLate, rig, runs_dir=tmp_path)
     assert result.outcome is Outcome.ERROR
     assert result.errors[0]["phase"] == "interlock" and "watchdog" in result.errors[0]["message"]
+
+
+def test_spec_with_another_rated_torque_is_refused(rig, tmp_path):
+    spec = tmp_path / "tn.toml"
+    spec.write_text('[unit]\ntype = "CSF-25-50"\nrated_torque_nm = 98.0\nratio = 50\n')
+    with pytest.raises(ConfigError, match="rated torque 98 N·m differs"):
+        run_sequence(FakeLoop, rig, spec=spec, runs_dir=tmp_path / "runs")
