@@ -79,16 +79,30 @@ class CanopenDevice:
         self.name = name
         self.device = f"{name} (node {node_id})"
         self.publish = publish
-        self.settings = load_section(self.SETTINGS, settings or {}, f"devices.{name}.settings")
-        self.timeouts = load_section(self.TIMEOUTS, timeouts or {}, f"devices.{name}.timeouts")
         self.eds = Path(eds) if eds else None
+        problems: list[ConfigProblem] = []  # every problem of settings, timeouts and file at once
+
+        def collect(step):
+            try:
+                return step()
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+                return None
+
+        self.settings = collect(lambda: load_section(self.SETTINGS, settings or {}, f"devices.{name}.settings"))
+        self.timeouts = collect(lambda: load_section(self.TIMEOUTS, timeouts or {}, f"devices.{name}.timeouts"))
         if self.eds is not None:
-            self.od: ObjectDictionary = canopen_od.load_od(self.eds, self.node_id, key_path=f"devices.{name}.eds")
+            self.od = collect(lambda: canopen_od.load_od(self.eds, self.node_id, key_path=f"devices.{name}.eds"))
         else:
             self.od = self._builtin_od()
-        self._check_file_profile()
-        canopen_od.check_objects(self.od, self._needed_objects(), device=self.device,
-                                 key_path=f"devices.{name}.eds", source=self.eds.name if self.eds else "built-in")
+        if self.od is not None:
+            collect(self._check_file_profile)
+        if self.od is not None and self.settings is not None:
+            collect(lambda: canopen_od.check_objects(self.od, self._needed_objects(), device=self.device,
+                                                     key_path=f"devices.{name}.eds",
+                                                     source=self.eds.name if self.eds else "built-in"))
+        if problems:
+            raise ConfigError(problems)
         self.node = canopen.RemoteNode(self.node_id, self.od)
         self.node.sdo.RESPONSE_TIMEOUT = self.timeouts.sdo_s
         self._tpdos: list[_Tpdo] = []
@@ -111,6 +125,17 @@ class CanopenDevice:
     def _needed_objects(self) -> dict[tuple[int, int], str]:
         """(index, sub) → what it is for; checked against the dictionary at construction."""
         needed = {(co.DEVICE_TYPE, 0): "device type", (co.IDENTITY, 1): "identity: vendor-ID"}
+        unknown = [f"{kind.lower()}{n}" for layout, kind in ((self._tpdo_layout(), "TPDO"), (self._rpdo_layout(), "RPDO"))
+                   for n, keys in enumerate(layout, 1) for k in keys if k not in self.OBJECTS]
+        if unknown:  # all of them in one error
+            problems = []
+            for layout, kind in ((self._tpdo_layout(), "tpdo"), (self._rpdo_layout(), "rpdo")):
+                for n, keys in enumerate(layout, 1):
+                    for k in keys:
+                        if k not in self.OBJECTS:
+                            problems.append(ConfigProblem(f"devices.{self.name}.settings.{kind}{n}",
+                                                          f"unknown object {k!r}; known: {', '.join(self.OBJECTS)}"))
+            raise ConfigError(problems)
         for layout, base_comm, base_map, kind in ((self._tpdo_layout(), co.TPDO_COMM, co.TPDO_MAP, "TPDO"),
                                                   (self._rpdo_layout(), co.RPDO_COMM, co.RPDO_MAP, "RPDO")):
             for n, keys in enumerate(layout, 1):

@@ -104,8 +104,9 @@ class Cia402Drive(CanopenDevice):
         self._targets = {cia402.TARGET_VELOCITY: 0, cia402.TARGET_TORQUE: 0, cia402.TARGET_POSITION: 0}
         self._latest_lock = threading.Lock()
         self._statusword: int | None = None
-        self._statusword_at = -math.inf  # monotonic time of the latest streamed statusword
+        self._statusword_at = -math.inf  # monotonic time the latest known statusword was valid
         self._latest: dict[str, float] = {}
+        self._stream_at = -math.inf  # frame time (monotonic) of the latest streamed values
         self._was_fault = False
 
     # --- profile hooks ----------------------------------------------------------------------
@@ -177,10 +178,8 @@ class Cia402Drive(CanopenDevice):
             raw = records[obj.key]
             if obj.key == "statusword":
                 values = raw.astype(np.float64)
-                sw = int(raw[-1])
-                with self._latest_lock:
-                    self._statusword = sw
-                    self._statusword_at = time.monotonic()
+                # frame time (monotonic), so a frame sent before a newer SDO answer does not override it
+                self._note_statusword(int(raw[-1]), float(t_s[-1]) + self.bus.timebase.start_monotonic_s)
                 self._check_fault_in_stream(raw)
             elif obj.key == "position":
                 values = raw * (TWO_PI / self.increments_per_rev)
@@ -197,6 +196,7 @@ class Cia402Drive(CanopenDevice):
                 self._publish(obj.quantity, t_s, np.asarray(values, dtype=np.float64))
         with self._latest_lock:
             self._latest.update(latest)
+            self._stream_at = float(t_s[-1]) + self.bus.timebase.start_monotonic_s
 
     def _check_fault_in_stream(self, statuswords: np.ndarray) -> None:
         fault = (statuswords & 0x4F) == 0x08
@@ -224,13 +224,24 @@ class Cia402Drive(CanopenDevice):
         return specs
 
     # --- statusword and state -----------------------------------------------------------------
+    def _note_statusword(self, sw: int, at: float) -> None:
+        """Keep the statusword known at the latest time, whether it came by TPDO or by SDO."""
+        with self._latest_lock:
+            if at >= self._statusword_at:
+                self._statusword, self._statusword_at = sw, at
+
+    def _sdo_statusword(self) -> int:
+        sw = int(self.sdo_read(cia402.STATUSWORD))
+        self._note_statusword(sw, time.monotonic())
+        return sw
+
     def statusword(self) -> int:
-        """The latest statusword: streamed when fresh, else read by SDO."""
+        """The latest statusword: streamed when fresh (``statusword_fresh_s``), else read by SDO."""
         with self._latest_lock:
             sw, at = self._statusword, self._statusword_at
         if sw is not None and time.monotonic() - at <= self.settings.statusword_fresh_s:
             return sw
-        return int(self.sdo_read(cia402.STATUSWORD))
+        return self._sdo_statusword()
 
     def _fresh_statusword_after(self, since: float) -> int:
         """A statusword received after ``since`` (monotonic), by stream or by SDO."""
@@ -239,7 +250,7 @@ class Cia402Drive(CanopenDevice):
         if sw is not None and at > since:
             return sw
         if time.monotonic() - since > self.settings.statusword_fresh_s or sw is None:
-            return int(self.sdo_read(cia402.STATUSWORD))
+            return self._sdo_statusword()
         return -1  # wait for the stream a little longer
 
     @property
@@ -300,8 +311,11 @@ class Cia402Drive(CanopenDevice):
                     raise self._fault_error()
             if state in (State.NOT_READY_TO_SWITCH_ON, State.FAULT_REACTION_ACTIVE):
                 sent = time.monotonic()
-                self._wait(lambda: cia402.decode_state(max(self._fresh_statusword_after(sent), 0)) is not state,
-                           self.timeouts.state_transition_s, f"0x6041 statusword to leave {state.value}")
+                def left(_state=state, _sent=sent) -> bool:
+                    sw = self._fresh_statusword_after(_sent)
+                    return sw >= 0 and cia402.decode_state(sw) is not _state
+
+                self._wait(left, self.timeouts.state_transition_s, f"0x6041 statusword to leave {state.value}")
                 state = self.state
                 continue
             cw = cia402.next_controlword(state, goal)
@@ -465,6 +479,10 @@ class Cia402Drive(CanopenDevice):
         homing error (DeviceFault)."""
         with self._lock:
             self._raise_pending()
+            state = self.state
+            if state is not State.OPERATION_ENABLED:
+                raise BenchError(f"{self.device}: homing runs in OPERATION ENABLED, the drive is in "
+                                 f"{state.value if state else '?'}: call enable() first")
             if self._mode_cmd != Mode.HOMING:
                 self.set_mode("homing")
             base = self._cw & ~CW.OMS_4 & 0xFFFF
@@ -492,7 +510,7 @@ class Cia402Drive(CanopenDevice):
         with self._lock:
             self._raise_pending()
             with self._latest_lock:
-                fresh = time.monotonic() - self._statusword_at <= self.settings.statusword_fresh_s
+                fresh = time.monotonic() - self._stream_at <= self.settings.statusword_fresh_s
                 value = self._latest.get("position_rad")
             if fresh and value is not None:
                 return value

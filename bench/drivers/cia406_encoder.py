@@ -146,6 +146,10 @@ class Cia406Encoder(CanopenDevice):
                 unwrapped, self._previous = cia406.unwrap_counts([counts], self.range_counts, self._previous)
             return float(cia406.counts_to_rad(unwrapped[-1], self.units_per_rev)) * self.settings.sign
 
+    def latest_speed(self) -> float | None:
+        """Latest streamed speed (rad/s) when 0x6030:01 is mapped, else None."""
+        return self._latest.get("speed_rad_s")
+
     def preset(self, angle_rad: float) -> None:
         """Set the present position to ``angle_rad`` (writes 0x6003); the unwrapped angle restarts there."""
         with self._lock:

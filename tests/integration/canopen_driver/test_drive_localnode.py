@@ -150,7 +150,7 @@ def test_emcy_becomes_device_fault_and_fault_reset(bus, scripted_drive, drive_ed
         assert "drive_in (node 5)" in str(fault) and "over current" in str(fault).lower()
         with pytest.raises(DeviceFault, match="0x2310"):  # raised again from the next blocking call
             drive.set_velocity_rad_s(1.0)
-        assert drive.state is State.FAULT
+        assert wait_for(lambda: drive.state is State.FAULT)  # the streamed statusword may lag ≤ 50 ms
         with pytest.raises(DeviceFault):
             drive.enable()
         drive.fault_reset()
@@ -226,3 +226,45 @@ def test_encoder_streams_unwrapped_angle_and_presets(bus, scripted_encoder, enco
 def test_encoder_refuses_a_drive_eds(bus, drive_eds):
     with pytest.raises(ConfigError, match="CiA 402.*needs CiA 406"):
         Cia406Encoder(bus, 9, name="encoder_out", eds=drive_eds)
+
+
+def test_eds_lacking_needed_objects_lists_them_all(bus, tmp_path):
+    from conftest import DRIVE_VARS, write_eds
+    lean = [v for v in DRIVE_VARS if v[0] not in (0x6077, 0x60FF, 0x6061)]
+    eds = write_eds(tmp_path / "lean.eds", 0x00020192, 1, lean)
+    with pytest.raises(ConfigError) as info:
+        Cia402Drive(bus, 5, name="drive_load", eds=eds)
+    text = str(info.value)
+    assert "devices.drive_load.eds" in text
+    for missing in ("0x6077:00 torque", "0x60FF:00 target_velocity", "0x6061:00 modes of operation display"):
+        assert missing in text
+
+
+def test_profile_is_decided_from_dcf_parameter_value(bus, tmp_path, drive_eds):
+    # a DCF whose ParameterValue of 0x1000 says CiA 406 overrides the EDS default that says 402
+    text = drive_eds.read_text(encoding="ascii")
+    dcf = tmp_path / "as_encoder.dcf"
+    dcf.write_text(text.replace("DefaultValue=0x00020192", "DefaultValue=0x00020192\r\nParameterValue=0x00020196"),
+                   encoding="ascii")
+    with pytest.raises(ConfigError, match=r"CiA 406.*this driver needs CiA 402"):
+        Cia402Drive(bus, 5, name="drive_in", eds=dcf)
+
+
+def test_timestamps_are_on_the_bus_timebase(bus, scripted_drive, drive_eds, hub):
+    sub = hub.subscribe(["drive_in.statusword"])
+    with make_drive(bus, drive_eds, hub) as drive:
+        drive.connect()
+        bus.start_sync()
+        assert wait_for(lambda: scripted_drive.syncs > 10)
+        blocks = sub.drain(0.5)
+        now = bus.timebase.now()
+        assert blocks and 0.0 < blocks[-1].t_s[-1] <= now and now - blocks[-1].t_s[-1] < 0.5
+        assert blocks[-1].values[-1] == 0x0250  # SWITCH ON DISABLED as the responder reports it
+
+
+def test_bad_settings_are_config_errors_with_key_path(bus, drive_eds):
+    with pytest.raises(ConfigError) as info:
+        Cia402Drive(bus, 5, name="drive_in", eds=drive_eds, settings={"tpdo1": ["statusword", "pos"]},
+                    timeouts={"homing": 3.0})
+    text = str(info.value)
+    assert "devices.drive_in.timeouts.homing" in text and "unknown object 'pos'" in text

@@ -168,3 +168,33 @@ def test_shared_eds_profiles_decided_from_device_type(bus, shared_dir):
     # the EPOS4 file gives 0x1000 no default: accepted here, checked against the device on connect
     Cia402Drive(bus, 7, name="drive_in", eds=shared_dir / "eds" / "maxon_EPOS4_Module_50-5.eds",
                 settings={"rated_torque_nm": 1.0}).close()
+
+
+def test_reference_drive_profile_position_and_homing(bus, channel):
+    with sims.SimulatedCia402Drive(channel, 1, rated_torque_nm=1.3):
+        with Cia402Drive(bus, 1, name="drive_in", eds=sims.DRIVE_EDS, settings={},
+                         timeouts={**TIMEOUTS, "homing_s": 2.0}) as drive:
+            drive.connect()
+            bus.start_sync()
+            with pytest.raises(Exception, match="call enable"):
+                drive.home()
+            drive.enable()
+            drive.home()  # the file's default method 35: the present position becomes home
+            assert drive.read_angle_rad() == pytest.approx(0.0, abs=1e-5)
+            drive.set_mode("pp")
+            drive.set_position_rad(1.0)  # new set-point handshake (bit 4 / statusword bit 12)
+            assert wait_for(lambda: abs(drive.read_angle_rad() - 1.0) < 1e-3, 3.0), drive.read_angle_rad()
+            drive.disable()
+
+
+def test_reference_encoder_speed_channel(bus, channel):
+    hub = Hub()
+    sub = hub.subscribe(["encoder_out.speed_rad_s"])
+    with sims.SimulatedCia406Encoder(channel, 3, sims.FixedEncoder(angle_rad=0.5)):
+        with Cia406Encoder(bus, 3, name="encoder_out", eds=sims.ENCODER_EDS, settings={"stream_speed": True},
+                           timeouts=ENC_TIMEOUTS, publish=hub.publish) as enc:
+            enc.connect()
+            assert [c.name for c in enc.channels()] == ["encoder_out.angle_rad", "encoder_out.speed_rad_s"]
+            bus.start_sync()
+            assert wait_for(lambda: any(len(b) for b in sub.drain(0.05)))
+            assert enc.latest_speed() == pytest.approx(0.0)  # a fixed encoder stands still
