@@ -200,6 +200,7 @@ def run_sequence(sequence: type[Sequence], rig, *, params: Any = None, spec: Pro
                              {"name": m.name, "unit": m.unit, "display_unit": m.display_unit,
                               "description": m.description} for m in sequence.measurements])
     record["unit"]["type"] = unit_type
+    _describe_devices(rig, record)
     writer = RunWriter.create(runs_dir, record, timebase=rig.timebase)
     started = time.monotonic()
     ctx = SequenceContext(sequence=sequence, rig=rig, params=parameters, limits=limits, spec=spec,
@@ -295,6 +296,22 @@ def run_sequence(sequence: type[Sequence], rig, *, params: Any = None, spec: Pro
             except Exception:
                 log.exception("run %s: could not note the index error in the record", writer.run_id)
     return RunResult(writer.run_id, outcome, writer.path, tuple(results), tuple(errors), duration_s)
+
+
+def _describe_devices(rig, record: dict[str, Any]) -> None:
+    """Sensor identity for the record: a driver may offer ``describe() -> dict`` (model, serial,
+    firmware, calibration date); its answer goes into the sensor's entry under ``device``."""
+    by_role = {s.get("role"): s for s in record.get("sensors", []) if isinstance(s, dict)}
+    for role, driver in getattr(rig, "devices", {}).items():
+        describe = getattr(driver, "describe", None)
+        if not callable(describe):
+            continue
+        entry = by_role.setdefault(role, {"role": role})
+        try:
+            entry["device"] = dict(describe())
+        except Exception as exc:  # the run can go on; the record says why the identity is missing
+            entry["device_error"] = f"{type(exc).__name__}: {exc}"
+    record["sensors"] = list(by_role.values())
 
 
 def _collect_rig_errors(rig, rig_errors, before: int, errors: list[dict[str, Any]]) -> None:

@@ -27,6 +27,13 @@ class FakeDrive:
         self.calls.append(f"{self.role}.disable")
 
 
+class FakeTorqueFlange:
+    """A sensor whose driver tells its identity (the optional describe() convention)."""
+
+    def describe(self) -> dict:
+        return {"model": "T40B 50 N·m", "serial": "T40-123", "calibration_date": "2026-03-01"}
+
+
 class FakeRig:
     """What the runner needs of a rig: safe_state(), hub, config, timebase, devices (+ raise_if_tripped)."""
 
@@ -36,14 +43,16 @@ class FakeRig:
         self.timebase = Timebase()
         self.calls: list[str] = []
         self.devices = {"drive_in": FakeDrive(self.calls, "drive_in"),
-                        "drive_load": FakeDrive(self.calls, "drive_load")}
+                        "drive_load": FakeDrive(self.calls, "drive_load"),
+                        "torque_out": FakeTorqueFlange()}
         self.tripped: str | None = None
         self.fail_safe_state = False
 
     def safe_state(self) -> None:
         self.calls.append("safe_state")
         for d in self.devices.values():
-            d.quick_stop()
+            if isinstance(d, FakeDrive):
+                d.quick_stop()
         if self.fail_safe_state:
             raise RuntimeError("drive_load did not acknowledge quick stop")
 

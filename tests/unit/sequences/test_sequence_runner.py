@@ -82,7 +82,9 @@ def test_pass_run_writes_a_complete_record(rig, tmp_path, spec_path):
     assert rec["rig"]["sha256"] == rig.config.sha256 and len(rec["rig"]["sha256"]) == 64
     assert rec["spec"]["type"] == "CSF-25-50" and len(rec["spec"]["sha256"]) == 64
     assert rec["parameters"] == {"loss_arcmin_fraction": 0.5, "dwell_s": 0.0, "cycles": 1, "fail_in": ""}
-    assert {s["role"] for s in rec["sensors"]} >= {"drive_in", "drive_load", "encoder_out"}
+    assert {s["role"] for s in rec["sensors"]} >= {"drive_in", "drive_load", "encoder_out", "torque_out"}
+    flange = next(s for s in rec["sensors"] if s["role"] == "torque_out")
+    assert flange["device"]["calibration_date"] == "2026-03-01"  # from the driver's describe()
     by_name = {m["name"]: m for m in rec["measurements"]}
     loss = by_name["hysteresis_loss"]
     assert loss["value"] == pytest.approx(0.5 * 2.908882e-4, rel=1e-6)  # DOMAIN.md §0: 1′ = 2.908882e-4 rad
