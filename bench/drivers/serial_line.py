@@ -29,6 +29,7 @@ class LineStats:
     failures: int = 0
     bytes_out: int = 0
     bytes_in: int = 0
+    discarded_bytes: int = 0  # stale answers and noise dropped before a request or from a stream
 
 
 class SerialLine:
@@ -153,6 +154,7 @@ class SerialLine:
         except (serial.SerialException, OSError) as exc:
             self.mark_broken()
             raise TransportError(f"serial line {self.port}: read failed: {exc}") from exc
+        self.stats.discarded_bytes += len(dropped)
         return dropped
 
     def _fill(self, deadline_s: float) -> bool:
@@ -211,7 +213,8 @@ class SerialLine:
                 parts = chunk.split(terminator)[:-1]
                 return [part + terminator for part in parts]
             if len(self._buffer) > max_bytes:
-                self._buffer.clear()  # no terminator in a long run of noise: drop it
+                self.stats.discarded_bytes += len(self._buffer)
+                self._buffer.clear()  # no terminator in a long run of noise: drop it (counted)
             if not self._fill(deadline):
                 return []
 

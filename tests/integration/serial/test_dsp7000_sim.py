@@ -105,7 +105,7 @@ def test_slow_answer_times_out_and_the_late_answer_is_not_taken_for_the_next(rig
 def test_line_closed_and_reopened(rig):
     sim, line, driver, _ = rig
     driver.connect()
-    sim.unplug(down_s=1.0)  # longer than pyserial's 0.3 s pause when it closes a socket:// port
+    sim.unplug(down_s=1.0 if line.port.startswith("socket:") else 0.3)  # > pyserial's 0.3 s close pause on socket://
     time.sleep(0.05)
     with pytest.raises(TransportError):
         driver.read()
@@ -169,3 +169,27 @@ def test_continuous_stream_with_garbage_keeps_every_good_record(plant):
         assert driver.stats.bad_records == 1
         assert received + driver.stats.bad_records == sim.stream_sent
         assert received > 100
+
+
+def test_continuous_stream_survives_the_line_closed_and_reopened(plant):
+    with SimulatedDsp7000(plant, plant.lock, endpoint="pty", name="dyno") as sim, \
+            SerialLine.open(sim.port) as line:
+        blocks, reported = [], []
+        driver = Dsp7000(line, name="dyno", settings={"continuous": True}, timeouts={"stream_s": 0.1},
+                         publish=blocks.append)
+        driver.set_error_callback(reported.append)
+        driver.start_streaming(500.0)
+        time.sleep(0.15)
+        sim.unplug(down_s=0.3)
+        time.sleep(0.1)
+        before = sum(len(b) for b in blocks if b.channel == "dyno.torque_nm")
+        deadline = time.monotonic() + 3.0
+        while sim.stream_rate_hz == 0.0 or sim.stream_sent < 50:  # the driver restarts the stream itself
+            assert time.monotonic() < deadline, "stream did not resume"
+            time.sleep(0.02)
+        time.sleep(0.1)
+        driver.stop_streaming()
+        after = sum(len(b) for b in blocks if b.channel == "dyno.torque_nm")
+        assert before > 30 and after > before + 30
+        assert len(reported) == 1 and isinstance(reported[0], TransportError)  # once per outage
+        assert line.stats.reopens >= 1

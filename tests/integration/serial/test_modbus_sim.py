@@ -115,7 +115,7 @@ def test_slow_answer(bus):
 def test_line_closed_and_reopened(bus):
     sim, line, torque, _, _ = bus
     torque.connect()
-    sim.unplug(down_s=1.0)
+    sim.unplug(down_s=1.0 if line.port.startswith("socket:") else 0.3)  # > pyserial's 0.3 s close pause on socket://
     time.sleep(0.05)
     with pytest.raises(TransportError):
         torque.read_torque_nm()
