@@ -172,7 +172,13 @@ def _sensors(rec: dict[str, Any]) -> tuple[dict[str, str], ...]:
     out = []
     for s in rec.get("sensors") or []:
         if isinstance(s, dict):
-            out.append({str(k): fmt(v) for k, v in s.items() if v is not None})
+            row = {}
+            for k, v in s.items():
+                if isinstance(v, dict):  # the driver's identity (describe()): model, serial, calibration …
+                    row.update({str(kk): fmt(vv) for kk, vv in v.items() if vv is not None and kk not in s})
+                elif v is not None:
+                    row[str(k)] = fmt(v)
+            out.append(row)
     return tuple(out)
 
 

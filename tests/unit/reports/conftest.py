@@ -53,7 +53,8 @@ def make_run(runs_dir, *, plots=True, errors=(), channels=True, close=True):
               "unit": {"kind": "reducer", "model": "CSF-25-50-2UH", "type": "CSF-25-50", "serial": "SN-42",
                        "ratio": 50, "rated_torque_nm": 39.0},
               "rig": {"name": "Simulated harmonic-drive bench", "path": "/rigs/sim.toml", "sha256": "ab" * 32},
-              "sensors": [{"role": "torque_out", "driver": "t40b", "bus": "rs485", "address": 1},
+              "sensors": [{"role": "torque_out", "driver": "t40b", "bus": "rs485", "address": 1,
+                           "device": {"serial": "T40-123", "calibration_date": "2026-03-01"}},
                           {"role": "encoder_out", "driver": "cia406", "bus": "can0", "node_id": 3}],
               "parameters": {"ramp_time_s": 20.0, "cycles": 2},
               "sequence": {"name": "hysteresis", "title": "Static torsion loop", "version": "1"}}

@@ -47,7 +47,7 @@ def test_html_is_self_contained_with_header_results_and_inline_plots(synthetic_r
     assert text.startswith("<!DOCTYPE html>")
     # header
     for item in ("CSF-25-50-2UH", "SN-42", "R. Tester", "Simulated harmonic-drive bench", "bench 0.1.0",
-                 "t40b", "cia406", synthetic_run.run_id):
+                 "t40b", "cia406", "T40-123", "2026-03-01", synthetic_run.run_id):
         assert item in text, item
     # results with limits in display units and outcomes
     assert "hysteresis_loss" in text and "lost_motion" in text and "stiffness_k1" in text
