@@ -64,7 +64,8 @@ def _title_page(c: ReportContent) -> Figure:
     rows = [[k, _clip(v, 80)] for k, v in c.header]
     if c.sensors:
         rows.append(["Sensors", _clip("; ".join(
-            " ".join(f"{v}" for k, v in s.items() if k in ("role", "driver", "node_id", "address")) for s in c.sensors),
+            " ".join(f"{v}" for k, v in s.items() if k in ("role", "driver", "node_id", "address", "serial",
+                                                          "calibration_date")) for s in c.sensors),
             80)])
     if c.parameters:
         rows.append(["Parameters", _clip(", ".join(f"{k}={v}" for k, v in c.parameters), 80)])
