@@ -16,6 +16,7 @@ The pymodbus client never opens or closes the port itself: it is handed the line
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Literal
 
@@ -37,6 +38,33 @@ EXCEPTION_TEXT = {
 RegisterKind = Literal["holding", "input"]
 
 
+class _LineClient(ModbusSerialClient):
+    """pymodbus's serial client, waking on arriving bytes instead of polling every millisecond.
+
+    pymodbus still frames, checks the CRC and decodes; only :meth:`recv` differs: it blocks on the
+    port (select) until the first byte or the response timeout, then takes what is there, so a
+    transaction costs the line time plus a wake-up, not two 1 ms polling periods.
+    """
+
+    def recv(self, size: int | None) -> bytes:
+        if not self.socket:
+            raise ConnectionException(str(self))
+        deadline = time.monotonic() + self.comm_params.timeout_connect
+        try:
+            if size is not None:
+                return self.socket.read(size)
+            while True:
+                first = self.socket.read(1)  # the line's pyserial timeout is short: loop to the deadline
+                if first:
+                    waiting = self.socket.in_waiting
+                    return first + self.socket.read(waiting) if waiting else first
+                if time.monotonic() >= deadline:
+                    return b""
+        except OSError:
+            self.close()
+            raise ConnectionException(str(self)) from None
+
+
 class ModbusRtuLink:
     """One slave (``address``) on a shared line, with retries and error translation."""
 
@@ -50,7 +78,7 @@ class ModbusRtuLink:
         self.retries = retries
         self.stats = RequestStats()
         self._received = bytearray()
-        self._client = ModbusSerialClient(
+        self._client = _LineClient(
             line.port, baudrate=line.baudrate, parity=line.parity, stopbits=line.stopbits,
             bytesize=line.bytesize, timeout=timeout_s, retries=0, trace_packet=self._trace,
             name=name,
