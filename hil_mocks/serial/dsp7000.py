@@ -58,7 +58,7 @@ class SimulatedDsp7000(LineInstrument):
             torque_nm -= self.tare_nm
         speed_rpm = abs(speed_rad_s) * RPM_PER_RAD_S
         direction = "A" if alarm else ("R" if speed_rad_s >= 0 else "L")
-        torque_text = f"{torque_nm / self.unit_nm:5.2f}"[-6:]
+        torque_text = f"{torque_nm / self.unit_nm:5.2f}"  # wider than 5 places when it must be
         return f"S{speed_rpm:6.0f}T{torque_text}{direction}\r\n".encode("ascii")
 
     # -- requests ---------------------------------------------------------------------------------
