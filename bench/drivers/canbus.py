@@ -84,7 +84,7 @@ class _Collector(can.Listener):
         if stream is not None:
             stream.t.append(msg.timestamp)  # t first: the decoder counts data, so t is never short
             stream.data.append(msg.data)
-        elif cid in _ALL_TPDO_IDS and not msg.is_remote_frame:
+        elif cid in self._bus._unknown_ids and not msg.is_remote_frame:
             self._bus._unknown.append((cid, bytes(msg.data)))
 
     def on_error(self, exc: Exception) -> None:  # python-can calls this for receive errors
@@ -112,6 +112,7 @@ class CanBus:
         self.decode_period_s = decode_period_s
         self._streams: dict[int, _Stream] = {}
         self._unknown: collections.deque[tuple[int, bytes]] = collections.deque()
+        self._unknown_ids = _ALL_TPDO_IDS  # TPDO COB-IDs that no driver maps and none has retired
         self.unknown_counts: dict[int, int] = {}
         self._heartbeats: dict[int, _Heartbeat] = {}
         self._owners: dict[int, ErrorHandler] = {}  # node id → its driver's error handler
@@ -203,9 +204,12 @@ class CanBus:
         self._streams = streams  # replaced whole: the collector reads it without a lock
 
     def remove_stream(self, cob_id: int) -> None:
+        """Stop decoding ``cob_id``; its frames are then dropped quietly (the node may still send
+        them until the bus closes), not reported as unknown."""
         streams = dict(self._streams)
         streams.pop(cob_id, None)
         self._streams = streams
+        self._unknown_ids = self._unknown_ids - {cob_id}
 
     def stream_stats(self, cob_id: int) -> PdoStats | None:
         s = self._streams.get(cob_id)

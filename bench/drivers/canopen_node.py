@@ -111,7 +111,10 @@ class CanopenDevice:
         self._errors_lock = threading.Lock()
         self.errors: list[BaseException] = []  # every error reported, for the record
         self._pending: list[BaseException] = []  # raised from the next blocking call
-        self._lock = threading.RLock()  # one request/response conversation at a time
+        self._lock = threading.RLock()  # one multi-step operation at a time (not taken by the safety path)
+        self._sdo_lock = threading.Lock()  # one SDO transfer at a time (canopen's client has no lock)
+        self._tx_lock = threading.RLock()  # RPDO contents and transmission; commands vs the safety path
+        self._interrupted = threading.Event()  # set by quick_stop / disable: running waits give up
         self._closed = False
         self._operational = False
         self.last_emcy = None
@@ -220,24 +223,29 @@ class CanopenDevice:
         what = self._what(index, subindex)
         try:
             var = canopen_od.find(self.od, index, subindex)
-            if var is None:
-                return self.node.sdo.upload(index, subindex)
-            obj = self.node.sdo[index] if isinstance(self.od[index], ODVariable) else self.node.sdo[index][subindex]
-            return obj.raw
+            with self._sdo_lock:
+                return self._sdo_upload(index, subindex, var)
         except SdoAbortedError as exc:
             raise SdoAbortError(self.device, f"upload {what}", exc.code) from None
         except SdoCommunicationError:
             raise DeviceTimeoutError(self.device, f"SDO upload {what}", self.timeouts.sdo_s) from None
 
+    def _sdo_upload(self, index: int, subindex: int, var):
+        if var is None:
+            return self.node.sdo.upload(index, subindex)
+        obj = self.node.sdo[index] if isinstance(self.od[index], ODVariable) else self.node.sdo[index][subindex]
+        return obj.raw
+
     def sdo_write(self, index: int, subindex: int, value: int | float | bytes) -> None:
         what = self._what(index, subindex)
         try:
             var = canopen_od.find(self.od, index, subindex)
-            if var is None or isinstance(value, bytes):
-                self.node.sdo.download(index, subindex, value if isinstance(value, bytes) else bytes(value))
-                return
-            obj = self.node.sdo[index] if isinstance(self.od[index], ODVariable) else self.node.sdo[index][subindex]
-            obj.raw = value
+            with self._sdo_lock:
+                if var is None or isinstance(value, bytes):
+                    self.node.sdo.download(index, subindex, value if isinstance(value, bytes) else bytes(value))
+                    return
+                obj = self.node.sdo[index] if isinstance(self.od[index], ODVariable) else self.node.sdo[index][subindex]
+                obj.raw = value
         except SdoAbortedError as exc:
             raise SdoAbortError(self.device, f"download {what} = {value!r}", exc.code) from None
         except SdoCommunicationError:
@@ -348,7 +356,8 @@ class CanopenDevice:
 
     def _save(self, pdo_map, what: str) -> None:
         try:
-            pdo_map.save()
+            with self._sdo_lock:
+                pdo_map.save()
         except SdoAbortedError as exc:
             raise SdoAbortError(self.device, f"configuring {what}", exc.code) from None
         except SdoCommunicationError:
@@ -378,12 +387,13 @@ class CanopenDevice:
 
     def _send_rpdo(self, rpdo: _Rpdo, values: dict[int, int]) -> None:
         """Fill every object of ``rpdo`` from ``values`` (index → raw) and transmit it once."""
-        for obj, var in zip(rpdo.objects, rpdo.pdo_map.map):
-            var.raw = values[obj.index]
-        try:
-            rpdo.pdo_map.transmit()
-        except Exception as exc:  # python-can send errors
-            raise TransportError(f"{self.device}: cannot send RPDO{rpdo.number}: {exc}") from exc
+        with self._tx_lock:
+            for obj, var in zip(rpdo.objects, rpdo.pdo_map.map):
+                var.raw = values[obj.index]
+            try:
+                rpdo.pdo_map.transmit()
+            except Exception as exc:  # python-can send errors
+                raise TransportError(f"{self.device}: cannot send RPDO{rpdo.number}: {exc}") from exc
 
     def _channel_rate_hz(self) -> float:
         tt = self.settings.tpdo_transmission_type
@@ -416,10 +426,18 @@ class CanopenDevice:
         if self.bus.network.nodes.get(self.node_id) is self.node:
             del self.bus.network[self.node_id]
 
-    def _wait(self, predicate: Callable[[], bool], timeout_s: float, request: str, poll_s: float = 0.005) -> None:
-        """Poll ``predicate`` until true; :class:`DeviceTimeoutError` naming ``request`` otherwise."""
+    def _check_interrupted(self, request: str) -> None:
+        if self._interrupted.is_set():
+            raise BenchError(f"{self.device}: {request} interrupted by quick stop / disable")
+
+    def _wait(self, predicate: Callable[[], bool], timeout_s: float, request: str, poll_s: float = 0.005,
+              interruptible: bool = True) -> None:
+        """Poll ``predicate`` until true; :class:`DeviceTimeoutError` naming ``request`` otherwise.
+        An interruptible wait gives up as soon as the safety path (quick stop / disable) runs."""
         deadline = time.monotonic() + timeout_s
         while True:
+            if interruptible:
+                self._check_interrupted(request)
             if predicate():
                 return
             if time.monotonic() > deadline:

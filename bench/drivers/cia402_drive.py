@@ -259,29 +259,36 @@ class Cia402Drive(CanopenDevice):
         return cia402.decode_state(self.statusword())
 
     # --- commands ---------------------------------------------------------------------------
-    def _send_controlword(self, cw: int) -> None:
-        self._cw = cw & 0xFFFF
-        rpdo = self._rpdo_for(cia402.CONTROLWORD)
-        if rpdo is not None:
-            self._send_rpdo(rpdo, self._rpdo_values())
-        else:
-            self.sdo_write(cia402.CONTROLWORD, 0, self._cw)
+    def _send_controlword(self, cw: int, safety: bool = False) -> None:
+        """Send a controlword; outside the safety path refused once quick stop / disable ran."""
+        with self._tx_lock:
+            if not safety:
+                self._check_interrupted(f"controlword 0x{cw:04X}")
+            self._cw = cw & 0xFFFF
+            rpdo = self._rpdo_for(cia402.CONTROLWORD)
+            if rpdo is not None:
+                self._send_rpdo(rpdo, self._rpdo_values())
+            else:
+                self.sdo_write(cia402.CONTROLWORD, 0, self._cw)
 
     def _rpdo_values(self) -> dict[int, int]:
         return {cia402.CONTROLWORD: self._cw, cia402.MODES_OF_OPERATION: self._mode_cmd, **self._targets}
 
-    def _send_target(self, index: int, raw: int) -> None:
-        self._targets[index] = raw
-        rpdo = self._rpdo_for(index)
-        if rpdo is not None:
-            self._send_rpdo(rpdo, self._rpdo_values())
-        else:
-            self.sdo_write(index, 0, raw)
+    def _send_target(self, index: int, raw: int, safety: bool = False) -> None:
+        with self._tx_lock:
+            if not safety:
+                self._check_interrupted(f"set-point 0x{index:04X}")
+            self._targets[index] = raw
+            rpdo = self._rpdo_for(index)
+            if rpdo is not None:
+                self._send_rpdo(rpdo, self._rpdo_values())
+            else:
+                self.sdo_write(index, 0, raw)
 
-    def _step(self, cw: int, leaving: State) -> State | None:
+    def _step(self, cw: int, leaving: State, safety: bool = False) -> State | None:
         """Send ``cw`` and wait until the state differs from ``leaving``."""
         sent = time.monotonic()
-        self._send_controlword(cw)
+        self._send_controlword(cw, safety)
         result: list[State | None] = []
 
         def changed() -> bool:
@@ -295,7 +302,7 @@ class Cia402Drive(CanopenDevice):
             return False
 
         self._wait(changed, self.timeouts.state_transition_s,
-                   f"0x6041 statusword to leave {leaving.value} after controlword 0x{cw:04X}")
+                   f"0x6041 statusword to leave {leaving.value} after controlword 0x{cw:04X}", interruptible=not safety)
         return result[-1]
 
     def _go(self, goal: State) -> None:
@@ -339,6 +346,7 @@ class Cia402Drive(CanopenDevice):
         """Bring the drive to OPERATION ENABLED (targets zeroed first).  FAULT raises DeviceFault."""
         with self._lock:
             self._raise_pending()
+            self._interrupted.clear()
             for index in (cia402.TARGET_VELOCITY, cia402.TARGET_TORQUE):
                 if self._has(index):
                     self._targets[index] = 0
@@ -348,25 +356,27 @@ class Cia402Drive(CanopenDevice):
             self._go(State.OPERATION_ENABLED)
 
     def disable(self) -> None:
-        """Remove power (disable voltage → SWITCH ON DISABLED).  Safety path: does not raise earlier
-        asynchronous errors first; waits for the state with ``state_transition_s``."""
-        with self._lock:
-            state = self.state
-            if state in (State.FAULT, State.SWITCH_ON_DISABLED, State.NOT_READY_TO_SWITCH_ON):
-                return
-            self._step(int(cia402.Command.DISABLE_VOLTAGE), state)
-            self._wait(lambda: self.state in (State.SWITCH_ON_DISABLED, State.FAULT),
-                       self.timeouts.state_transition_s, "0x6041 statusword SWITCH ON DISABLED after disable voltage")
+        """Remove power (disable voltage → SWITCH ON DISABLED).
+
+        Safety path, callable from any thread while another call is running: it does not wait for
+        that call (which gives up with an "interrupted" error), does not raise earlier asynchronous
+        errors first, and waits for the state with ``state_transition_s``.  Set-points and controlwords
+        of other calls are refused until :meth:`enable`, :meth:`set_mode` or :meth:`fault_reset`."""
+        self._interrupted.set()
+        state = self.state
+        if state in (State.FAULT, State.SWITCH_ON_DISABLED, State.NOT_READY_TO_SWITCH_ON):
+            return
+        self._step(int(cia402.Command.DISABLE_VOLTAGE), state, safety=True)
+        self._wait(lambda: self.state in (State.SWITCH_ON_DISABLED, State.FAULT), self.timeouts.state_transition_s,
+                   "0x6041 statusword SWITCH ON DISABLED after disable voltage", interruptible=False)
 
     def quick_stop(self) -> None:
         """Quick stop (controlword bit 2 low); the drive ends in QUICK STOP ACTIVE or SWITCH ON DISABLED
         as its 0x605A option code says.  Safety path like :meth:`disable`."""
-        with self._lock:
-            state = self.state
-            if state is State.OPERATION_ENABLED:
-                self._step(int(cia402.Command.QUICK_STOP), state)
-            elif state in (State.READY_TO_SWITCH_ON, State.SWITCHED_ON):
-                self._step(int(cia402.Command.QUICK_STOP), state)  # transitions 7 / 10
+        self._interrupted.set()
+        state = self.state
+        if state in (State.OPERATION_ENABLED, State.READY_TO_SWITCH_ON, State.SWITCHED_ON):
+            self._step(int(cia402.Command.QUICK_STOP), state, safety=True)  # transitions 11 / 7 / 10
 
     def halt(self, on: bool = True) -> None:
         """Set (or clear) controlword bit 8: the drive decelerates and holds, staying enabled."""
@@ -378,6 +388,7 @@ class Cia402Drive(CanopenDevice):
         """Rising edge of controlword bit 7; waits until the drive has left FAULT, then forgets the
         asynchronous errors reported so far (they were the cause of the fault)."""
         with self._lock:
+            self._interrupted.clear()
             low, high = cia402.fault_reset_edge(self._cw)
             self._send_controlword(low)
             sent = time.monotonic()
@@ -392,7 +403,8 @@ class Cia402Drive(CanopenDevice):
             except DeviceTimeoutError:
                 raise self._fault_error() from None
             finally:
-                self._send_controlword(low)
+                if not self._interrupted.is_set():
+                    self._send_controlword(low)
             self.clear_errors()
             self._was_fault = False
 
@@ -402,15 +414,18 @@ class Cia402Drive(CanopenDevice):
         mode = cia402.mode_from_name(name)
         with self._lock:
             self._raise_pending()
+            self._interrupted.clear()
             if self.supported_modes is not None and mode not in self.supported_modes:
                 have = ", ".join(m.name.lower() for m in sorted(self.supported_modes))
                 raise BenchError(f"{self.device}: mode {name!r} is not supported (0x6502 lists: {have or 'none'})")
-            self._mode_cmd = int(mode)
-            rpdo = self._rpdo_for(cia402.MODES_OF_OPERATION)
-            if rpdo is not None:
-                self._send_rpdo(rpdo, self._rpdo_values())
-            else:
-                self.sdo_write(cia402.MODES_OF_OPERATION, 0, int(mode))
+            with self._tx_lock:
+                self._check_interrupted(f"mode {name}")
+                self._mode_cmd = int(mode)
+                rpdo = self._rpdo_for(cia402.MODES_OF_OPERATION)
+                if rpdo is not None:
+                    self._send_rpdo(rpdo, self._rpdo_values())
+                else:
+                    self.sdo_write(cia402.MODES_OF_OPERATION, 0, int(mode))
             self._wait(lambda: int(self.sdo_read(cia402.MODES_OF_OPERATION_DISPLAY)) == int(mode),
                        self.timeouts.mode_switch_s, f"0x6061 modes of operation display = {int(mode)} ({name})",
                        poll_s=0.01)
@@ -464,14 +479,14 @@ class Cia402Drive(CanopenDevice):
                 try:
                     self._wait(acknowledged, self.timeouts.setpoint_ack_s, "0x6041 bit 12 set-point acknowledge")
                 finally:
-                    self._send_controlword(base)
+                    if not self._interrupted.is_set():
+                        self._send_controlword(base)
 
     def release_setpoint(self) -> None:
-        """Zero velocity and torque targets (used by the rig's safe state; best effort)."""
-        with self._lock:
-            for index in (cia402.TARGET_VELOCITY, cia402.TARGET_TORQUE):
-                if self._has(index):
-                    self._send_target(index, 0)
+        """Zero velocity and torque targets (the rig's safe state; safety path like :meth:`disable`)."""
+        for index in (cia402.TARGET_VELOCITY, cia402.TARGET_TORQUE):
+            if self._has(index):
+                self._send_target(index, 0, safety=True)
 
     def home(self) -> None:
         """Run the drive's homing method (mode 6): start with controlword bit 4, wait for statusword
@@ -502,7 +517,8 @@ class Cia402Drive(CanopenDevice):
 
                 self._wait(done, self.timeouts.homing_s, "0x6041 homing attained (bits 12 and 10)", poll_s=0.01)
             finally:
-                self._send_controlword(base)
+                if not self._interrupted.is_set():
+                    self._send_controlword(base)
             self._raise_pending()
 
     def read_angle_rad(self) -> float:

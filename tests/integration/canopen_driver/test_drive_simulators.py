@@ -198,3 +198,40 @@ def test_reference_encoder_speed_channel(bus, channel):
             bus.start_sync()
             assert wait_for(lambda: any(len(b) for b in sub.drain(0.05)))
             assert enc.latest_speed() == pytest.approx(0.0)  # a fixed encoder stands still
+
+
+def test_quick_stop_from_another_thread_interrupts_a_long_wait(bus, channel):
+    import threading
+    with sims.SimulatedCia402Drive(channel, 1, rated_torque_nm=1.3):
+        with Cia402Drive(bus, 1, name="drive_in", eds=sims.DRIVE_EDS, settings={},
+                         timeouts={**TIMEOUTS, "homing_s": 30.0}) as drive:
+            drive.connect()
+            bus.start_sync()
+            drive.set_mode("csv")
+            drive.enable()
+            drive.set_velocity_rad_s(5.0)
+            outcome = []
+
+            def long_call():
+                try:  # waits for a velocity that never comes: stands for homing or a set-point wait
+                    drive._wait(lambda: False, 30.0, "something slow")
+                except Exception as exc:
+                    outcome.append(exc)
+
+            with drive._lock:  # a blocking call holds the driver's lock ...
+                worker = threading.Thread(target=long_call)
+                worker.start()
+                t0 = time.monotonic()
+                stopper = threading.Thread(target=drive.quick_stop)  # ... the safety path does not need it
+                stopper.start()
+                stopper.join(2.0)
+                assert not stopper.is_alive() and time.monotonic() - t0 < 1.5
+            worker.join(2.0)
+            assert outcome and "interrupted by quick stop" in str(outcome[0])
+            assert drive.state in (State.SWITCH_ON_DISABLED, State.QUICK_STOP_ACTIVE)
+            with pytest.raises(Exception, match="interrupted"):
+                drive.set_velocity_rad_s(1.0)  # refused until enable / set_mode / fault_reset
+            drive.set_mode("csv")
+            drive.enable()
+            drive.set_velocity_rad_s(1.0)
+            drive.disable()
