@@ -34,13 +34,13 @@ def test_unpaced_runner_steps_and_calls_back():
 
 def test_paced_runner_does_not_run_ahead_of_the_wall_clock():
     plant = reducer_plant()
+    start = time.monotonic()  # before the runner starts: the bound below can only be loose, never flaky
     with PlantRunner(plant, realtime=True, chunk_s=0.002):
-        start = time.monotonic()
         time.sleep(0.1)
         with plant.lock:
             simulated = plant.t_s
         elapsed = time.monotonic() - start
-    assert 0 < simulated <= elapsed + 0.01
+    assert 0 < simulated <= elapsed + 0.002
 
 
 def test_callback_error_stops_the_runner_and_reaches_stop():
