@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 _FIRST_CHUNK = 4096
-_SCAN_CHUNK = 65536
+_BLOCK = 1024
+_SCAN_CHUNK = 262144
 
 
 class LoopBins:
@@ -122,22 +123,28 @@ class LoopCore:
             size = min(size * 4, t.size)
 
     def _scan(self, t: np.ndarray, p: int, d: int, ext: float, ext_idx: int):
-        """Find reversals in ``t[p:]`` given the current branch; return (reversals, d, ext, ext_idx)."""
+        """Find reversals in ``t[p:]`` given the current branch; return (reversals, d, ext, ext_idx).
+
+        Blocks of :data:`_BLOCK` samples are first checked by their min / max against the
+        running block maximum (cheap reductions); only a block that may hold a reversal is
+        examined sample by sample.
+        """
         thr = self.threshold_nm
         n = t.size
         revs = []
+        chunk = _FIRST_CHUNK
         while p < n:
-            c = t[p:p + _SCAN_CHUNK] * d
-            rm = np.maximum.accumulate(c)
-            np.maximum(rm, ext, out=rm)
-            viol = np.flatnonzero(c < rm - thr)
-            if viol.size == 0:
+            c = t[p:p + chunk]
+            if d < 0:
+                c = -c
+            j = self._first_violation(c, ext, thr)
+            if j < 0:
                 k = int(np.argmax(c))
                 if c[k] > ext:
                     ext, ext_idx = float(c[k]), p + k
                 p += c.size
+                chunk = min(chunk * 2, _SCAN_CHUNK)
                 continue
-            j = int(viol[0])
             if j > 0:
                 k = int(np.argmax(c[:j]))
                 if c[k] > ext:
@@ -146,45 +153,71 @@ class LoopCore:
             d = -d
             ext = float(d * t[ext_idx])
             p = ext_idx + 1
+            chunk = _FIRST_CHUNK
         return revs, d, ext, ext_idx
+
+    @staticmethod
+    def _first_violation(c: np.ndarray, ext: float, thr: float) -> int:
+        """Index of the first sample more than ``thr`` below the running maximum (seeded with
+        ``ext``), or -1."""
+        nb = c.size // _BLOCK
+        start = 0
+        if nb >= 4:
+            heads = np.arange(0, nb * _BLOCK, _BLOCK)
+            body = c[: nb * _BLOCK]
+            run = np.maximum.accumulate(np.maximum.reduceat(body, heads))
+            np.maximum(run, ext, out=run)
+            suspect = np.flatnonzero(np.minimum.reduceat(body, heads) < run - thr)
+            for b in suspect:
+                b = int(b)
+                seed = ext if b == 0 else max(ext, float(run[b - 1]))
+                seg = c[b * _BLOCK:(b + 1) * _BLOCK]
+                rm = np.maximum.accumulate(seg)
+                np.maximum(rm, seed, out=rm)
+                hit = np.flatnonzero(seg < rm - thr)
+                if hit.size:
+                    return b * _BLOCK + int(hit[0])
+            start = nb * _BLOCK
+            ext = max(ext, float(run[-1]))
+        seg = c[start:]
+        if seg.size == 0:
+            return -1
+        rm = np.maximum.accumulate(seg)
+        np.maximum(rm, ext, out=rm)
+        hit = np.flatnonzero(seg < rm - thr)
+        return start + int(hit[0]) if hit.size else -1
 
     # -- binning -----------------------------------------------------------------------------
     def _file(self, t, a, starts, d_first, ext0) -> None:
         """File ``t, a`` (segments beginning at ``starts``, directions alternating from ``d_first``)
-        under the running extreme of each segment; the first continues from ``ext0``."""
+        under the running extreme of each segment; the first continues from ``ext0``.
+
+        Each sample is filed under the extreme of the samples BEFORE it (the first sample of a
+        branch under the reversal torque), so that its bin does not depend on its own noise and
+        the bin mean of torque stays unbiased. The running extreme is monotone, so each bin is
+        one run of samples per branch.
+        """
         n = t.size
-        if n == 0:
-            return
-        seg = np.zeros(n, dtype=np.int64)
-        if len(starts) > 1:
-            seg[np.asarray(starts[1:], dtype=np.int64)] = 1
-            np.cumsum(seg, out=seg)
-        dsign = (1 - 2 * (seg & 1)).astype(np.float64)
-        if d_first < 0:
-            dsign = -dsign
-        big = 4.0 * float(np.abs(t).max()) + 1.0
-        offset = seg * big
-        # y[i]: sample i-1 seen in the frame of sample i's branch, so that each sample is filed
-        # under the extreme of the samples BEFORE it: the bin then does not depend on the sample's
-        # own noise and the bin mean of torque stays unbiased. The first sample of a branch is
-        # filed under the reversal torque (the sample before it).
-        y = np.empty(n)
-        y[1:] = t[:-1]
-        y[0] = t[0]
-        y *= dsign
-        y += offset
-        if np.isfinite(ext0):
-            y[0] = ext0
-        np.maximum.accumulate(y, out=y)
-        y -= offset
-        y *= dsign
-        key = np.floor(y / self.bin_nm).astype(np.int64)
-        key *= 2
-        key += (dsign > 0)
-        change = np.flatnonzero(key[1:] != key[:-1]) + 1
-        run_starts = np.concatenate(([0], change))
-        count = np.diff(np.append(run_starts, n)).astype(np.float64)
-        self.bins.add(key[run_starts], np.add.reduceat(t, run_starts), np.add.reduceat(a, run_starts), count)
+        bounds = list(starts) + [n]
+        d = d_first
+        inv = 1.0 / self.bin_nm
+        for k in range(len(starts)):
+            s, e = bounds[k], bounds[k + 1]
+            if e > s:
+                y = np.empty(e - s)
+                if s == 0:
+                    y[0] = ext0 if np.isfinite(ext0) else d * t[0]
+                    np.multiply(t[: e - 1], d, out=y[1:])
+                else:
+                    np.multiply(t[s - 1: e - 1], d, out=y)
+                np.maximum.accumulate(y, out=y)
+                np.multiply(y, d * inv, out=y)          # progress in bins (d·y = torque)
+                np.floor(y, out=y)
+                run = np.concatenate(([0], np.flatnonzero(y[1:] != y[:-1]) + 1))
+                keys = y[run].astype(np.int64) * 2 + (1 if d > 0 else 0)
+                count = np.diff(np.append(run, e - s)).astype(np.float64)
+                self.bins.add(keys, np.add.reduceat(t[s:e], run), np.add.reduceat(a[s:e], run), count)
+            d = -d
 
     def update(self, t: np.ndarray, a: np.ndarray) -> None:
         self.n_samples += t.size
