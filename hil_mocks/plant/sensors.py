@@ -27,6 +27,24 @@ if TYPE_CHECKING:
 TWO_PI = 2.0 * math.pi
 
 
+class _Normal:
+    """Standard normal draws in batches (one numpy call per 1024 reads, not per read)."""
+
+    def __init__(self, rng: np.random.Generator, batch: int = 1024):
+        self._rng = rng
+        self._batch = batch
+        self._buf: list[float] = []
+        self._i = 0
+
+    def __call__(self) -> float:
+        if self._i >= len(self._buf):
+            self._buf = self._rng.standard_normal(self._batch).tolist()
+            self._i = 0
+        value = self._buf[self._i]
+        self._i += 1
+        return value
+
+
 class _Faults:
     def __init__(self, name: str):
         self.name = name
@@ -68,7 +86,7 @@ class TorqueSensor(_Faults):
         self.range_nm = cfg.range_nm
         self.noise_nm = cfg.accuracy_class / 100.0 * cfg.range_nm / 2.0
         self.resolution_nm = cfg.range_nm / 2 ** (cfg.bits - 1)
-        self._rng = rng
+        self._normal = _Normal(rng)
         self.over_range = False
 
     @property
@@ -85,7 +103,7 @@ class TorqueSensor(_Faults):
         value = self.filtered_torque_nm
         self.over_range = abs(value) > self.range_nm
         if self.noise_nm:
-            value += self.noise_nm * self._rng.standard_normal()
+            value += self.noise_nm * self._normal()
         value = min(max(value, -self.range_nm), self.range_nm)
         return round(value / self.resolution_nm) * self.resolution_nm
 
@@ -112,7 +130,7 @@ class Encoder(_Faults):
         self._slot = axis_index * core.AX + core.S_TH
         self.cfg = cfg
         self.counts_per_rev = 2 ** cfg.bits
-        self._rng = rng
+        self._normal = _Normal(rng)
         self._glitch_counts = 0
         self._glitch_until_s = -math.inf
 
@@ -133,7 +151,7 @@ class Encoder(_Faults):
         if cfg.sde_amplitude_rad:
             theta += cfg.sde_amplitude_rad * math.sin(cfg.sde_order * theta)
         if cfg.noise_rad:
-            theta += cfg.noise_rad * self._rng.standard_normal()
+            theta += cfg.noise_rad * self._normal()
         counts = math.floor(theta / TWO_PI * self.counts_per_rev)
         if self._plant.t_s < self._glitch_until_s:
             counts += self._glitch_counts
@@ -170,7 +188,7 @@ class TemperatureSensors(_Faults):
         super().__init__("temperature")
         self._plant = plant
         self.noise_c = noise_c
-        self._rng = rng
+        self._normal = _Normal(rng)
         self._open: set[str] = set()
         self._stuck: dict[str, float] = {}
 
@@ -196,7 +214,7 @@ class TemperatureSensors(_Faults):
             return math.nan
         if channel in self._stuck:
             return self._stuck[channel]
-        return self.true_temperature_c(channel) + self.noise_c * self._rng.standard_normal()
+        return self.true_temperature_c(channel) + self.noise_c * self._normal()
 
     def disconnect(self, channel: str | None = None) -> None:
         if channel is None:
