@@ -17,13 +17,11 @@ Run: ``.venv/bin/python benchmarks/can_ingest.py [--duration 60] [--nodes sim|fa
 from __future__ import annotations
 
 import argparse
-import itertools
 import math
 import os
 import resource
 import struct
 import sys
-import threading
 import time
 from pathlib import Path
 

@@ -332,6 +332,7 @@ class CanBus:
 
     def _report_bus_error(self, exc: BaseException) -> None:
         self.errors.append(exc)
+        del self.errors[:-1000]
         for cb in list(self._error_callbacks):
             try:
                 cb(exc)

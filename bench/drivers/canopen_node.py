@@ -25,7 +25,8 @@ from canopen.sdo.exceptions import SdoAbortedError, SdoCommunicationError
 
 from bench.drivers import canopen_od
 from bench.drivers.canbus import CanBus
-from bench.errors import BenchError, ConfigError, ConfigProblem, DeviceFault, DeviceTimeoutError, TransportError
+from bench.errors import (BenchError, ConfigError, ConfigProblem, DeviceFault, DeviceTimeoutError, ProtocolError,
+                          TransportError)
 from bench.protocols import canopen_301 as co
 from bench.protocols.canopen_emcy import decode_emcy
 from bench.protocols.canopen_sdo_abort import SdoAbortError
@@ -177,7 +178,9 @@ class CanopenDevice:
         """Keep an asynchronous error, hand it to the owner, raise it from the next blocking call."""
         with self._errors_lock:
             self.errors.append(exc)
+            del self.errors[:-1000]  # a device that keeps sending bad frames must not eat the memory
             self._pending.append(exc)
+            del self._pending[:-100]
         cb = self._error_callback
         if cb is not None:
             try:
@@ -204,7 +207,6 @@ class CanopenDevice:
         try:
             emcy = decode_emcy(bytes(data))
         except ValueError as exc:
-            from bench.errors import ProtocolError
             self.report_error(ProtocolError(self.device, f"EMCY 0x{can_id:03X}: {exc}", bytes(data)))
             return
         self.last_emcy = emcy

@@ -217,6 +217,8 @@ class Cia402Drive(CanopenDevice):
         for keys in self._tpdo_layout():
             for key in keys:
                 obj = self.OBJECTS[key]
+                if obj.key == "torque" and self.rated_torque_nm is None:
+                    continue  # not published without a rated torque to scale by
                 if obj.quantity:
                     dtype = "float64"
                     specs.append(ChannelSpec(f"{self.name}.{obj.quantity}", obj.unit, dtype, rate, self.name,
