@@ -62,9 +62,11 @@ class ServoAxis:
         if value != "disabled" and self.fault is not None:
             raise PlantError(f"axis {self.name!r}: cannot enter {value!r} while faulted ({self.fault}); "
                              "clear_fault() first")
-        if value != self.mode:
-            # a drive starts a loop from where the shaft is: no stale integrator or torque
-            self._plant._s[self._s + core.S_VI] = 0.0
+        loops = ("velocity", "position")
+        if value in loops and self.mode not in loops:
+            # bumpless transfer: the velocity loop's integrator takes over the torque produced now
+            # (0 from "disabled"); between velocity and position it keeps its state
+            self._plant._s[self._s + core.S_VI] = self._plant._s[self._s + core.S_TEM]
         self._plant._p[self._q + core.P_MODE] = MODES[value]
 
     @property

@@ -218,3 +218,27 @@ def test_motor_efficiency_on_the_bench_equals_the_true_value():
     by_hand = t_shaft * 300 / (1.0 * 300 + 3 * (1 / 0.45) ** 2 + 0.002 * 300)
     assert plant.true_motor_efficiency("in", t_shaft, 300.0) == pytest.approx(by_hand, rel=1e-12)
     assert measured == pytest.approx(by_hand, rel=2e-3)
+
+
+def test_switch_from_torque_to_position_is_bumpless():
+    # the drive holds a loaded input in torque mode, then takes over in position mode: the torque it
+    # produces must not drop to zero and the shaft must not move noticeably
+    plant = reducer_plant()
+    drive, load = plant.axes["in"], plant.axes["load"]
+    load.mode = "torque"
+    load.torque_target_nm = 20.0  # back-drives the input unless the drive holds it
+    drive.mode = "position"
+    drive.position_target_rad = 0.0
+    plant.step(1.0)
+    held = drive.torque_nm
+    assert abs(held) > 0.3  # ≈ η·20/50 minus friction
+    drive.mode = "torque"
+    drive.torque_target_nm = held
+    plant.step(0.05)
+    angle = drive.angle_rad
+    drive.mode = "position"
+    drive.position_target_rad = angle
+    plant.step(0.002)
+    assert drive.torque_nm == pytest.approx(held, rel=0.05)
+    plant.step(0.5)
+    assert abs(drive.angle_rad - angle) < 1e-3
