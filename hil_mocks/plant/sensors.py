@@ -176,7 +176,7 @@ class Encoder(_Faults):
         return self._read() * TWO_PI / self.counts_per_rev
 
 
-class TemperatureSensors(_Faults):
+class TemperatureSensors:
     """Temperature channels (°C): ambient, reducer, drive_motor (winding), load_motor (winding).
 
     Faults apply to one channel when a channel is named, else to all.
@@ -185,7 +185,8 @@ class TemperatureSensors(_Faults):
     channels = ("ambient", "reducer", "drive_motor", "load_motor")
 
     def __init__(self, plant: Plant, noise_c: float, rng: np.random.Generator):
-        super().__init__("temperature")
+        self.name = "temperature"
+        self.connected = True  # the module as a whole (disconnect() without a channel)
         self._plant = plant
         self.noise_c = noise_c
         self._normal = _Normal(rng)
@@ -243,12 +244,8 @@ class TemperatureSensors(_Faults):
             self._stuck.pop(channel, None)
 
     @property
-    def stuck(self) -> bool:  # type: ignore[override]
+    def stuck(self) -> bool:
         return bool(self._stuck)
-
-    @stuck.setter
-    def stuck(self, value: bool) -> None:
-        pass
 
 
 class Sensors:
