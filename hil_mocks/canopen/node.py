@@ -1,5 +1,6 @@
 """The CiA 301 part every simulated CANopen node shares: NMT slave, boot-up, heartbeat, SDO server,
-PDO engine, SYNC, EMCY and fault injection, on one python-can bus and one receive thread.
+PDO engine, SYNC, EMCY and fault injection. The nodes of one channel share one python-can bus and one
+thread (:mod:`.bushub`), which hands every frame to every node and runs their timers.
 
 The SDO server is ``canopen``'s own :class:`canopen.sdo.SdoServer` (expedited, segmented and block
 transfers), fed by our thread and answering through our send path so fault injection applies to it.
@@ -23,6 +24,7 @@ from canopen.sdo.exceptions import SdoAbortedError
 
 from .dictionary import (ABORT_DEVICE_STATE, ABORT_GENERAL, ABORT_READ_WRITE_ONLY, ABORT_UNSUPPORTED_ACCESS,
                          ABORT_VALUE_RANGE, ABORT_WRITE_READ_ONLY, ObjectStore, abort, load_dictionary)
+from .bushub import BusHub
 from .faults import FaultInjector
 from .pdo import COB_INVALID, PdoLayout, compile_mapping, read_layout
 
@@ -65,7 +67,7 @@ class SimulatedNode:
     channel : bus channel name (the same name the master opens)
     node_id : 1..127
     eds_path : EDS or DCF describing the object dictionary
-    name : used in thread names (``sim-<name>``) and messages
+    name : used in messages (the bus thread is ``sim-can-<channel>``)
     tick_s : period of the internal update (profiles, event PDOs, fault checks) between SYNCs
     strict_pdo_mapping : refuse mapping objects whose EDS entry says ``PDOMapping=0``
     """
@@ -87,15 +89,14 @@ class SimulatedNode:
         self.stats = NodeStats()
         self.nmt_state = "INITIALISING"
         self._lock = threading.RLock()
-        self._send_lock = threading.Lock()
-        self._bus: can.BusABC | None = None
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._hub: BusHub | None = None
+        self._next_tick = 0.0
         self._delayed: list = []
         self._seq = 0
         self._last_due = 0.0
         self._hb_stopped = False
         self._next_hb = float("inf")
+        self._sdo_rx = 0x600 + self.node_id
         self._sdo = SdoServer(0x600 + self.node_id, 0x580 + self.node_id, self)
         self._sdo.network = _Wire(self)
         self._tpdos: list[PdoLayout] = []
@@ -109,27 +110,20 @@ class SimulatedNode:
 
     # ---------------------------------------------------------------- life cycle
     def start(self) -> None:
-        """Open the bus, send the boot-up message, enter PRE-OPERATIONAL and run the node thread."""
-        if self._thread is not None:
+        """Join the channel's bus hub, send the boot-up message and enter PRE-OPERATIONAL."""
+        if self._hub is not None:
             return
-        self._bus = can.Bus(interface=self.interface, channel=self.channel, receive_own_messages=False)
-        self._stop.clear()
         with self._lock:
+            self._next_tick = time.monotonic()
+            self._hub = BusHub.attach(self)
             self._boot()
-        self._thread = threading.Thread(target=self._run, name=f"sim-{self.name}", daemon=True)
-        self._thread.start()
 
     def stop(self, timeout_s: float = 2.0) -> None:
-        """Stop the thread (joined with a timeout) and shut the bus down; idempotent."""
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout_s)
-            if thread.is_alive():
-                self.stats.error(f"{self.name}: node thread did not stop within {timeout_s} s")
-        bus, self._bus = self._bus, None
-        if bus is not None:
-            bus.shutdown()
+        """Leave the hub (the last node stops its thread, joined with a timeout, and shuts the bus down);
+        idempotent."""
+        hub, self._hub = self._hub, None
+        if hub is not None:
+            hub.detach(self, timeout_s)
 
     close = stop
 
@@ -142,7 +136,8 @@ class SimulatedNode:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        hub = self._hub
+        return hub is not None and hub.thread.is_alive()
 
     # ---------------------------------------------------------------- fault injection (any thread)
     def stop_heartbeat(self) -> None:
@@ -154,47 +149,54 @@ class SimulatedNode:
         self._next_hb = time.monotonic()
 
     def call_soon(self, fn) -> None:
-        """Run ``fn()`` in the node thread at its next wake-up (under the node lock)."""
+        """Run ``fn()`` in the bus thread at its next wake-up (under the node lock)."""
         with self._lock:
             self._requests.append(fn)
+            self._next_tick = 0.0
 
-    # ---------------------------------------------------------------- thread
-    def _run(self) -> None:
-        bus = self._bus
-        next_tick = time.monotonic()
-        while not self._stop.is_set():
-            now = time.monotonic()
-            wake = min(next_tick, self._next_hb, self._delayed[0][0] if self._delayed else next_tick)
+    # ---------------------------------------------------------------- called by the hub thread
+    def _next_wake(self) -> float:
+        wake = self._next_tick if self._next_tick < self._next_hb else self._next_hb
+        if self._delayed and self._delayed[0][0] < wake:
+            return self._delayed[0][0]
+        return wake
+
+    def _listens(self, cob: int) -> bool:
+        """Whether a frame with this COB-ID means anything to this node (checked without the lock)."""
+        return cob == 0 or cob == self._sync_cob or cob == self._sdo_rx or cob in self._rpdo_by_cob
+
+    def _on_frame(self, msg: can.Message) -> None:
+        with self._lock:
+            if self._hub is None:
+                return
+            self.stats.rx_frames += 1
+            if self.faults.drop_rx_fraction and self.faults.should_drop_rx():
+                return
             try:
-                msg = bus.recv(timeout=max(0.0, wake - now))
-            except Exception as exc:  # a broken bus: report and stop this node, never hang the test
-                self.stats.error(f"{self.name}: bus receive failed: {exc!r}")
-                break
-            with self._lock:
-                if msg is not None:
-                    self.stats.rx_frames += 1
-                    if not self.faults.should_drop_rx():
-                        try:
-                            self._dispatch(msg)
-                        except Exception as exc:  # a bad frame must never kill the node thread
-                            self.stats.bad_frames += 1
-                            self.stats.error(f"{self.name}: frame 0x{msg.arbitration_id:03X} "
-                                             f"{bytes(msg.data).hex()} rejected: {exc!r}")
-                now = time.monotonic()
-                try:
-                    if self._requests:
-                        requests, self._requests = self._requests, []
-                        for fn in requests:
-                            fn()
-                    if now >= next_tick:
-                        next_tick = now + self.tick_s
-                        self._tick(now)
-                    if now >= self._next_hb:
-                        self._heartbeat(now)
-                    self._flush_delayed(now)
-                except Exception as exc:
-                    self.stats.error(f"{self.name}: internal update failed: {exc!r}")
-                    log.exception("%s: internal update failed", self.name)
+                self._dispatch(msg)
+            except Exception as exc:  # a bad frame must never kill the bus thread
+                self.stats.bad_frames += 1
+                self.stats.error(f"{self.name}: frame 0x{msg.arbitration_id:03X} {bytes(msg.data).hex()} "
+                                 f"rejected: {exc!r}")
+
+    def _service(self, now: float) -> None:
+        with self._lock:
+            if self._hub is None:
+                return
+            try:
+                if self._requests:
+                    requests, self._requests = self._requests, []
+                    for fn in requests:
+                        fn()
+                if now >= self._next_tick:
+                    self._next_tick = now + self.tick_s
+                    self._tick(now)
+                if now >= self._next_hb:
+                    self._heartbeat(now)
+                self._flush_delayed(now)
+            except Exception as exc:
+                self.stats.error(f"{self.name}: internal update failed: {exc!r}")
+                log.exception("%s: internal update failed", self.name)
 
     def _dispatch(self, msg: can.Message) -> None:
         if msg.is_error_frame or msg.is_remote_frame:
@@ -209,7 +211,7 @@ class SimulatedNode:
             return
         if cob == self._sync_cob:
             self._sync()
-        elif cob == 0x600 + self.node_id:
+        elif cob == self._sdo_rx:
             if len(data) != 8:
                 self.stats.bad_frames += 1
                 self.stats.error(f"{self.name}: SDO request of {len(data)} bytes ignored")
@@ -291,12 +293,10 @@ class SimulatedNode:
         self._put(cob, data)
 
     def _put(self, cob: int, data: bytes) -> None:
-        bus = self._bus
-        if bus is None:
+        hub = self._hub
+        if hub is None:
             return
-        msg = can.Message(arbitration_id=cob, data=data, is_extended_id=cob > 0x7FF)
-        with self._send_lock:
-            bus.send(msg)
+        hub.send(can.Message(arbitration_id=cob, data=data, is_extended_id=cob > 0x7FF), self)
         self.stats.tx_frames += 1
 
     def _flush_delayed(self, now: float) -> None:
@@ -456,6 +456,7 @@ class SimulatedNode:
         now = time.monotonic()
         self._on_sync(now)
         self._update_process(now, sync=True)
+        self._next_tick = now + self.tick_s       # just updated: the next tick can wait
         if not self._process_ok:
             return
         values = self.store.values
