@@ -273,3 +273,35 @@ def test_plant_starts_at_rest_in_equilibrium():
     assert plant.output_angle_rad == pytest.approx(3e-5 * math.sin(0.5), rel=1e-12)
     plant.step(0.05)
     assert abs(plant.output_speed_rad_s) < 1e-9 and abs(plant.output_torque_nm) < 1e-9
+
+
+@pytest.mark.parametrize("step_s", [100e-6, 200e-6])
+def test_lossless_oscillation_keeps_its_energy(step_s):
+    # no friction, no damping, no mesh loss: the symplectic step must neither gain nor lose amplitude
+    from plant_helpers import reducer_rig
+
+    rig = reducer_rig()
+    sim = rig.sim
+    lossless = dict(coulomb_friction_nm=0.0, viscous_friction_nm_s_rad=0.0)
+    sim = dataclasses.replace(
+        sim, step_s=step_s,
+        drive_motor=dataclasses.replace(sim.drive_motor, **lossless),
+        load_motor=dataclasses.replace(sim.load_motor, **lossless),
+        reducer=dataclasses.replace(sim.reducer, backlash_rad=0.0, hysteresis_nm=0.0, twist_damping_ratio=0.0,
+                                    load_loss_fraction=0.0, transmission_error=[], **lossless))
+    plant = Plant(sim, rig.unit)
+    plant.axes["in"].brake_engaged = True
+    load = plant.axes["load"]
+    load.mode = "torque"
+    load.torque_target_nm = 30.0
+    plant.step(0.001)
+    load.mode = "disabled"
+    spans = []
+    for _ in range(8):
+        angles = []
+        for _ in range(1000):
+            plant.step(step_s)
+            angles.append(plant.output_angle_rad)
+        spans.append(np.ptp(angles))
+    assert spans[0] > 1e-3
+    assert max(spans) == pytest.approx(min(spans), rel=0.01)
