@@ -100,6 +100,7 @@ class LoopCore:
         self.n_samples = 0
         self.pend_t = np.zeros(0)    # samples after the current extreme (branch not yet decided)
         self.pend_a = np.zeros(0)
+        self.last_t = self.last_a = 0.0   # the last sample filed (the current extreme)
 
     # -- detection ---------------------------------------------------------------------------
     def _start(self, t: np.ndarray):
@@ -138,16 +139,18 @@ class LoopCore:
             if d < 0:
                 c = -c
             j = self._first_violation(c, ext, thr)
+            # ties: the extreme is the LAST sample at the extreme value (a held level belongs to
+            # the branch that reached it until the torque leaves it)
             if j < 0:
-                k = int(np.argmax(c))
-                if c[k] > ext:
+                k = c.size - 1 - int(np.argmax(c[::-1]))
+                if c[k] >= ext:
                     ext, ext_idx = float(c[k]), p + k
                 p += c.size
                 chunk = min(chunk * 2, _SCAN_CHUNK)
                 continue
             if j > 0:
-                k = int(np.argmax(c[:j]))
-                if c[k] > ext:
+                k = j - 1 - int(np.argmax(c[j - 1::-1]))
+                if c[k] >= ext:
                     ext_idx = p + k
             revs.append(ext_idx)
             d = -d
@@ -246,7 +249,16 @@ class LoopCore:
             starts = starts[1:]
             d_first, ext0 = -d_first, -np.inf
         self.n_reversals += len(revs)
+        # the tip of the loop belongs to both branches: file each reversal sample in the new one too
+        if revs:
+            tip_t = np.array([t[r] if r >= 0 else self.last_t for r in revs])
+            tip_a = np.array([a[r] if r >= 0 else self.last_a for r in revs])
+            d_new = np.array([d_end * (1 if (len(revs) - 1 - i) % 2 == 0 else -1) for i in range(len(revs))])
+            keys = np.floor(tip_t / self.bin_nm).astype(np.int64) * 2 + (d_new > 0)
+            self.bins.add(keys, tip_t, tip_a, np.ones(len(revs)))
         stop = ext_idx + 1
+        if stop > 0:
+            self.last_t, self.last_a = float(t[stop - 1]), float(a[stop - 1])
         # segment starts at or after `stop` cannot exist (a reversal lies at an extreme <= ext_idx)
         self._file(t[:stop], a[:stop], starts, d_first, ext0)
         self.direction, self.ext = d_end, ext
