@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import tty
 
 import pytest
@@ -47,6 +48,9 @@ def test_lines_split_across_reads_and_several_per_read(pty_pair):
         os.write(master, b"\r\nD\r\n")
         assert line.read_lines(b"\r\n", 0.5) == [b"C\r\n", b"D\r\n"]
         os.write(master, b"stale")
+        deadline = time.monotonic() + 1.0
+        while line.serial.in_waiting < 5 and time.monotonic() < deadline:  # a pty passes bytes on asynchronously
+            time.sleep(0.001)
         assert line.discard_input() == b"stale"
         assert line.stats.discarded_bytes == 5
 
