@@ -5,7 +5,8 @@ unloading branch (torque falling), each a function of torque built from all loop
 and the mid-line θ_mid(T) = ½[θ_up(T) + θ_down(T)]:
 
 * hysteresis loss = θ_down(0) − θ_up(0), the loop width at zero torque (B–B′; Nabtesco's
-  backlash / hysteresis loss, gear clearance of the standard-style texts);
+  backlash / hysteresis loss, gear clearance of the standard-style texts); it is reported signed:
+  a negative width means the angle leads the torque, i.e. a time skew between the two channels;
 * lost motion LM(w) = θ_mid(+w·TN) − θ_mid(−w·TN);
 * torsional stiffness K = least-squares slope of T on θ_mid over |T| ∈ [a·TN, b·TN], sampled
   uniformly in torque on both sides with one common slope and one intercept per side (the two
@@ -130,6 +131,9 @@ def evaluate_loop(bins: LoopBins, *, rated_torque_nm: float, lost_motion_window:
     mid_pm = 0.5 * (up.at(pm, f"lost motion at ±{lost_motion_window:g}·TN")
                     + down.at(pm, f"lost motion at ±{lost_motion_window:g}·TN"))
     lost_motion = float(mid_pm[0] - mid_pm[1])
+    if lost_motion < 0.0:
+        raise ValueError(f"hysteresis loop: the mid-line falls with torque (lost motion {lost_motion:.4g} rad); "
+                         f"torque and angle must share one positive sense (DOMAIN.md, torsion tests)")
 
     # the fit may use the loop up to the torque reached on the weaker side, within tolerance
     reach = min(hi_cov, -lo_cov)

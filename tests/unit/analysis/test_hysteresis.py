@@ -214,10 +214,11 @@ def test_constant_torque():
         hysteresis_loop(np.full(1000, 3.0), np.zeros(1000), rated_torque_nm=TN)
 
 
-def test_opposite_senses_are_refused():
+@pytest.mark.parametrize("window", [(0.5, 1.0), None])
+def test_opposite_senses_are_refused(window):
     t, a = _loop()
     with pytest.raises(ValueError, match="positive sense"):
-        hysteresis_loop(t, -a, rated_torque_nm=TN)
+        hysteresis_loop(t, -a, rated_torque_nm=TN, stiffness_window=window)
 
 
 @pytest.mark.parametrize("kwargs, match", [
