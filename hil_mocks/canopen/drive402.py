@@ -501,7 +501,7 @@ class SimulatedCia402Drive(SimulatedNode):
             bits = SW_TARGET_REACHED if self._cmd_vel == target and abs(speed - target) <= window else 0
             return bits | (SW_BIT12 if abs(speed) <= window else 0)
         if mode == PT:
-            target = float(self._p(0x6071)) / 1000.0 * self._rated_nm()
+            target = 0.0 if halt else float(self._p(0x6071)) / 1000.0 * self._rated_nm()
             limit = float(self._p(0x6072)) / 1000.0 * self._rated_nm()
             target = max(-limit, min(limit, target))
             slope = float(self._p(0x6087)) / 1000.0 * self._rated_nm()

@@ -1,8 +1,8 @@
 """The CiA 301 part every simulated CANopen node shares: NMT slave, boot-up, heartbeat, SDO server,
 PDO engine, SYNC, EMCY and fault injection. The nodes of one channel share one python-can bus and one
-thread (:mod:`.bushub`), which hands every frame to every node and runs their timers.
+thread (:mod:`.bushub`), which hands each frame to the nodes that listen to it and runs their timers.
 
-The SDO server is ``canopen``'s own :class:`canopen.sdo.SdoServer` (expedited, segmented and block
+The SDO server is ``canopen``'s own :class:`canopen.sdo.SdoServer` (expedited and segmented
 transfers), fed by our thread and answering through our send path so fault injection applies to it.
 Everything else (NMT states, heartbeat, PDO scheduling, EMCY) is here. A profile (CiA 402 drive,
 CiA 406 encoder) subclasses :class:`SimulatedNode` and fills in process values and write side effects.

@@ -131,3 +131,18 @@ def test_cyclic_synchronous_modes_take_the_set_point_at_sync(drive, wire, wait_u
     wire.send(0x080, "")
     wait_until(lambda: getattr(drive.axis, attribute) == pytest.approx(expected))
     assert drive.axis.mode == {8: "position", 9: "velocity", 10: "torque"}[mode]
+
+
+def test_pt_torque_slope_and_halt(drive, wire, wait_until):
+    """0x6087 torque slope 1000 ‰/s: 500 ‰ is reached after about 0.5 s; halt brings the torque to 0."""
+    wire.write(NODE, 0x6087, 0, 1000, "I")
+    enable(wire, 4)
+    wire.write(NODE, 0x6071, 0, 500, "h")
+    demand = wire.read(NODE, 0x6074, 0, "h")
+    assert 0 <= demand < 400                               # still ramping
+    assert not wire.read(NODE, 0x6041, 0, "H") & 0x0400
+    wait_until(lambda: wire.read(NODE, 0x6074, 0, "h") == 500, timeout_s=2.0)
+    assert wire.read(NODE, 0x6041, 0, "H") & 0x0400        # target reached
+    assert drive.axis.torque_target_nm == pytest.approx(1.0)
+    wire.write(NODE, 0x6040, 0, 0x10F, "H")                # halt
+    wait_until(lambda: wire.read(NODE, 0x6074, 0, "h") == 0, timeout_s=2.0)
