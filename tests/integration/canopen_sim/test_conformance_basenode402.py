@@ -162,3 +162,22 @@ def test_basenode402_operates_a_drive_built_from_a_vendor_eds(rig, plant, caplog
     done = operate(network, node, sim, plant, caplog)
     expected = {"schunk_PRL120.eds": ["PP"]}.get(eds_name, ["PV", "PT"])
     assert done == expected
+
+
+def test_plant_fault_reaches_the_master_as_emcy_and_resets(rig, plant):
+    """A plant axis fault → EMCY seen by canopen's EmcyConsumer, FAULT state; BaseNode402 resets it."""
+    network, node, sim = rig(DRIVE_EDS)
+    axis = plant.axes["in"]
+    node.check_statusword()
+    node.state = "OPERATION ENABLED"
+    with plant.lock:
+        axis.inject_fault("overcurrent")
+    assert wait_for(lambda: node.emcy.active, 1.0)
+    emcy = node.emcy.active[-1]
+    assert (emcy.code, emcy.register) == (0x2310, 0x03)
+    assert wait_for(lambda: node.state == "FAULT", 1.0)
+    assert node.sdo[0x603F].raw == 0x2310
+    node.reset_from_fault()                              # controlword 0 then 0x80 edge, then to OPERATION ENABLED
+    assert node.state == "OPERATION ENABLED"
+    assert node.emcy.active == []                        # the error-reset EMCY (code 0x0000) cleared it
+    assert axis.fault is None
