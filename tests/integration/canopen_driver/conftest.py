@@ -301,3 +301,24 @@ def scripted_encoder(channel, encoder_eds):
     node = ScriptedEncoder(channel, 9, encoder_eds)
     yield node
     node.close()
+
+
+@pytest.fixture
+def scripted_drive_factory(channel):
+    """``make(eds, **kw)`` → a ScriptedDrive (node 5) on the test's channel, closed after the test."""
+    made = []
+
+    def make(eds, **kw):
+        node = ScriptedDrive(channel, 5, eds, **kw)
+        made.append(node)
+        return node
+
+    yield make
+    for node in made:
+        node.close()
+
+
+@pytest.fixture
+def eds_writer():
+    """(write_eds, DRIVE_VARS) for tests that need a variant of the scripted drive's EDS."""
+    return write_eds, DRIVE_VARS

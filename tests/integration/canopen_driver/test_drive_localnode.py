@@ -112,17 +112,13 @@ def test_torque_scaling_in_per_mille_of_rated_torque(bus, scripted_drive, drive_
         assert drive.state is State.SWITCH_ON_DISABLED
 
 
-def test_mode_switch_timeout_names_the_object(bus, channel, drive_eds, hub):
-    from conftest import ScriptedDrive
-    node = ScriptedDrive(channel, 5, drive_eds, mode_delay_syncs=10_000)  # never confirms
-    try:
-        with make_drive(bus, drive_eds, hub, timeouts={"mode_switch_s": 0.15}) as drive:
-            drive.connect()
-            bus.start_sync()
-            with pytest.raises(DeviceTimeoutError, match=r"drive_in \(node 5\).*0x6061.*= 9 \(csv\).*0.15 s"):
-                drive.set_mode("csv")
-    finally:
-        node.close()
+def test_mode_switch_timeout_names_the_object(bus, scripted_drive_factory, drive_eds, hub):
+    scripted_drive_factory(drive_eds, mode_delay_syncs=10_000)  # never confirms the mode
+    with make_drive(bus, drive_eds, hub, timeouts={"mode_switch_s": 0.15}) as drive:
+        drive.connect()
+        bus.start_sync()
+        with pytest.raises(DeviceTimeoutError, match=r"drive_in \(node 5\).*0x6061.*= 9 \(csv\).*0.15 s"):
+            drive.set_mode("csv")
 
 
 def test_unsupported_mode_and_sdo_abort(bus, scripted_drive, drive_eds, hub):
@@ -228,8 +224,8 @@ def test_encoder_refuses_a_drive_eds(bus, drive_eds):
         Cia406Encoder(bus, 9, name="encoder_out", eds=drive_eds)
 
 
-def test_eds_lacking_needed_objects_lists_them_all(bus, tmp_path):
-    from conftest import DRIVE_VARS, write_eds
+def test_eds_lacking_needed_objects_lists_them_all(bus, tmp_path, eds_writer):
+    write_eds, DRIVE_VARS = eds_writer
     lean = [v for v in DRIVE_VARS if v[0] not in (0x6077, 0x60FF, 0x6061)]
     eds = write_eds(tmp_path / "lean.eds", 0x00020192, 1, lean)
     with pytest.raises(ConfigError) as info:
