@@ -96,6 +96,10 @@ def main() -> None:
     t, a = loop_record(block * blocks, rng)
     tr = an.HysteresisTracker(16.0)
     live.append(("HysteresisTracker.update", _per_block(lambda i: tr.update(t[i:i + block], a[i:i + block]), block, blocks)))
+    dwell = an.HysteresisTracker(16.0)
+    dwell.update(t[: blocks * block // 2], a[: blocks * block // 2])     # half a loop, then hold
+    hold = t[blocks * block // 2 - 1] + 0.008 * rng.standard_normal(block * blocks)
+    live.append(("HysteresisTracker.update (dwell)", _per_block(lambda i: dwell.update(hold[i:i + block], a[:block]), block, blocks)))
     x = np.linspace(0.0, TWO_PI * 5.0, block * blocks)
     a_in = 100.0 * (x - 1e-4 * np.sin(200 * x))
     te = an.TransmissionErrorTracker(100.0, points_per_rev=4096)

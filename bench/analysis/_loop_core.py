@@ -9,7 +9,9 @@ than by the sample's own torque keeps each level of a stepped loading (noise on 
 or two bins whose means are the step means, and on continuous loading gives unbiased local means.
 
 Both the batch function and the live tracker feed this core, so they agree by construction. Each
-update costs O(block + samples still pending since the current extreme).
+update costs O(block); the samples pending since the current extreme (a held torque, a dwell) are
+kept as chunks with running sums and re-read only once, when a reversal assigns them to the new
+branch.
 """
 
 from __future__ import annotations
@@ -98,9 +100,9 @@ class LoopCore:
         self.ext = -np.inf           # running extreme of direction*torque in the current branch
         self.n_reversals = 0
         self.n_samples = 0
-        self.pend_t = np.zeros(0)    # samples after the current extreme (branch not yet decided)
-        self.pend_a = np.zeros(0)
-        self.last_t = self.last_a = 0.0   # the last sample filed (the current extreme)
+        self._pend_clear()            # samples after the current extreme (branch not yet decided)
+        self._start_min, self._start_max = np.inf, -np.inf   # torque range before a direction
+        self.tip_t = self.tip_a = 0.0 # the sample at the current extreme (the loop tip)
 
     # -- detection ---------------------------------------------------------------------------
     def _start(self, t: np.ndarray):
@@ -151,10 +153,10 @@ class LoopCore:
             if j > 0:
                 k = j - 1 - int(np.argmax(c[j - 1::-1]))
                 if c[k] >= ext:
-                    ext_idx = p + k
-            revs.append(ext_idx)
+                    ext, ext_idx = float(c[k]), p + k
+            revs.append(ext_idx)        # -1: the extreme was the sample before ``t``
             d = -d
-            ext = float(d * t[ext_idx])
+            ext = -ext                  # the tip's torque, seen from the new branch
             p = ext_idx + 1
             chunk = _FIRST_CHUNK
         return revs, d, ext, ext_idx
@@ -222,55 +224,99 @@ class LoopCore:
                 self.bins.add(keys, np.add.reduceat(t[s:e], run), np.add.reduceat(a[s:e], run), count)
             d = -d
 
+    # -- pending samples (after the current extreme; their branch is not decided yet) -------------
+    def _pend_push(self, t: np.ndarray, a: np.ndarray) -> None:
+        if t.size:
+            self._pend.append((t.copy(), a.copy()))
+            self._pend_n += t.size
+            self._pend_sum_t += float(t.sum())
+            self._pend_sum_a += float(a.sum())
+
+    def _pend_pop(self, t: np.ndarray, a: np.ndarray):
+        """The pending samples followed by ``t, a``, as one buffer (pending cleared)."""
+        if self._pend:
+            t = np.concatenate([c[0] for c in self._pend] + [t])
+            a = np.concatenate([c[1] for c in self._pend] + [a])
+        self._pend_clear()
+        return t, a
+
+    def _pend_clear(self) -> None:
+        self._pend: list[tuple[np.ndarray, np.ndarray]] = []
+        self._pend_n = 0
+        self._pend_sum_t = self._pend_sum_a = 0.0
+
+    def _pend_key(self) -> int:
+        """Bin of the current extreme: where pending samples go if they stay in this branch."""
+        return int(np.floor(self.direction * self.ext / self.bin_nm)) * 2 + (1 if self.direction > 0 else 0)
+
+    # -- blocks ----------------------------------------------------------------------------------
     def update(self, t: np.ndarray, a: np.ndarray) -> None:
+        """File one block. O(block), plus, once per reversal, the samples pending since the extreme."""
         self.n_samples += t.size
-        if self.pend_t.size:
-            t = np.concatenate((self.pend_t, t))
-            a = np.concatenate((self.pend_a, a))
-        starts: list[int] = [0]
+        if t.size == 0:
+            return
         if self.direction == 0:
+            lo = min(self._start_min, float(t.min()))
+            hi = max(self._start_max, float(t.max()))
+            if hi - lo <= self.threshold_nm:          # a block cannot decide it: keep it pending
+                self._start_min, self._start_max = lo, hi
+                self._pend_push(t, a)
+                return
+            t, a = self._pend_pop(t, a)
             found = self._start(t)
-            if found is None:
-                self.pend_t, self.pend_a = t, a
+            if found is None:                          # spread only across blocks, never reached in order
+                self._start_min, self._start_max = lo, hi
+                self._pend_push(t, a)
                 return
             # the first branch starts at sample 0: before the first move beyond the threshold the
             # torque stayed within the threshold, which is noise, not a branch of its own
-            _, d = found
-            ext0 = -np.inf
-            d_first = d
-            revs, d_end, ext, ext_idx = self._scan(t, 1, d, d * float(t[0]), 0)
-        else:
-            d_first = self.direction
-            ext0 = self.ext
-            revs, d_end, ext, ext_idx = self._scan(t, 0, self.direction, self.ext, -1)
-        starts += [r + 1 for r in revs]
+            d = found[1]
+            self._resolve(t, a, d, -np.inf, *self._scan(t, 1, d, d * float(t[0]), 0))
+            return
+        scan = self._scan(t, 0, self.direction, self.ext, -1)
+        revs, _, _, ext_idx = scan
+        if revs and revs[0] == -1:
+            # reversal at the current extreme: the pending samples open the new branch
+            t, a = self._pend_pop(t, a)
+            self._resolve(t, a, self.direction, self.ext, *self._scan(t, 0, self.direction, self.ext, -1))
+            return
+        if not revs and ext_idx < 0:                   # still nothing decided
+            self._pend_push(t, a)
+            return
+        if self._pend_n:                               # they stayed in this branch, under its extreme
+            self.bins.add(np.array([self._pend_key()]), np.array([self._pend_sum_t]),
+                          np.array([self._pend_sum_a]), np.array([float(self._pend_n)]))
+            self._pend_clear()
+        self._resolve(t, a, self.direction, self.ext, *scan)
+
+    def _resolve(self, t, a, d_first, ext0, revs, d_end, ext, ext_idx) -> None:
+        """File ``t, a`` up to the current extreme; keep the rest pending."""
+        starts = [0] + [r + 1 for r in revs]
         if len(starts) > 1 and starts[1] == 0:
-            # the branch reversed at the last sample already filed: the buffer opens a new branch
+            # the branch reversed at the sample before the buffer: the buffer opens a new branch
             starts = starts[1:]
-            d_first, ext0 = -d_first, -np.inf
+            d_first, ext0 = -d_first, -ext0     # its first sample is filed under the tip's torque
         self.n_reversals += len(revs)
         # the tip of the loop belongs to both branches: file each reversal sample in the new one too
         if revs:
-            tip_t = np.array([t[r] if r >= 0 else self.last_t for r in revs])
-            tip_a = np.array([a[r] if r >= 0 else self.last_a for r in revs])
+            tip_t = np.array([t[r] if r >= 0 else self.tip_t for r in revs])
+            tip_a = np.array([a[r] if r >= 0 else self.tip_a for r in revs])
             d_new = np.array([d_end * (1 if (len(revs) - 1 - i) % 2 == 0 else -1) for i in range(len(revs))])
             keys = np.floor(tip_t / self.bin_nm).astype(np.int64) * 2 + (d_new > 0)
             self.bins.add(keys, tip_t, tip_a, np.ones(len(revs)))
         stop = ext_idx + 1
         if stop > 0:
-            self.last_t, self.last_a = float(t[stop - 1]), float(a[stop - 1])
+            self.tip_t, self.tip_a = float(t[stop - 1]), float(a[stop - 1])
         # segment starts at or after `stop` cannot exist (a reversal lies at an extreme <= ext_idx)
         self._file(t[:stop], a[:stop], starts, d_first, ext0)
         self.direction, self.ext = d_end, ext
-        self.pend_t, self.pend_a = t[stop:].copy(), a[stop:].copy()
+        self._pend_push(t[stop:], a[stop:])
 
     def snapshot_bins(self) -> LoopBins:
-        """Bins including the pending tail, filed as the continuation of the current branch."""
-        bins = self.bins
-        if self.pend_t.size == 0 or self.direction == 0:
-            return bins
-        bins = bins.copy()
-        key = int(np.floor(self.direction * self.ext / self.bin_nm)) * 2 + (1 if self.direction > 0 else 0)
-        bins.add(np.array([key]), np.array([self.pend_t.sum()]), np.array([self.pend_a.sum()]),
-                 np.array([float(self.pend_t.size)]))
+        """Bins including the pending samples, filed as the continuation of the current branch."""
+        if self._pend_n == 0 or self.direction == 0:
+            return self.bins
+        bins = self.bins.copy()
+        bins.add(np.array([self._pend_key()]), np.array([self._pend_sum_t]), np.array([self._pend_sum_a]),
+                 np.array([float(self._pend_n)]))
         return bins
