@@ -131,6 +131,8 @@ class SafetySupervisor:
         def matches(name: str) -> bool:
             return name.startswith(prefix) and name.endswith(suffix) if wildcard else name == pattern
 
+        outside: dict[str, bool] = {}  # channel → its last value was out of limits
+
         def check(block: SampleBlock) -> None:
             if not matches(block.channel):
                 return
@@ -138,8 +140,14 @@ class SafetySupervisor:
             if values.dtype.kind not in "fiu" or len(values) == 0:
                 return
             bad = (values < lo) | (values > hi)
-            if bad.any():
-                first = float(values[np.argmax(bad)])
+            was_out = outside.get(block.channel, False)
+            outside[block.channel] = bool(bad[-1])
+            # one trip per excursion: a value staying out of limits does not trip again with every block
+            entering = bad.copy()
+            entering[1:] &= ~bad[:-1]
+            entering[0] &= not was_out
+            if entering.any():
+                first = float(values[np.argmax(entering)])
                 side = "above max" if first > hi else "below min"
                 limit = hi if first > hi else lo
                 self.trip("interlock", f"{block.channel} = {first:.6g} {side} {limit:.6g}",
