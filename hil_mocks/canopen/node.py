@@ -97,6 +97,8 @@ class SimulatedNode:
         self._hb_stopped = False
         self._next_hb = float("inf")
         self._sdo_rx = 0x600 + self.node_id
+        self._guard_cob = 0x700 + self.node_id
+        self._guard_toggle = 0
         self._sdo = SdoServer(0x600 + self.node_id, 0x580 + self.node_id, self)
         self._sdo.network = _Wire(self)
         self._tpdos: list[PdoLayout] = []
@@ -163,7 +165,8 @@ class SimulatedNode:
 
     def _listens(self, cob: int) -> bool:
         """Whether a frame with this COB-ID means anything to this node (checked without the lock)."""
-        return cob == 0 or cob == self._sync_cob or cob == self._sdo_rx or cob in self._rpdo_by_cob
+        return (cob == 0 or cob == self._sync_cob or cob == self._sdo_rx or cob in self._rpdo_by_cob
+                or cob == self._guard_cob)
 
     def _on_frame(self, msg: can.Message) -> None:
         with self._lock:
@@ -199,9 +202,14 @@ class SimulatedNode:
                 log.exception("%s: internal update failed", self.name)
 
     def _dispatch(self, msg: can.Message) -> None:
-        if msg.is_error_frame or msg.is_remote_frame:
-            return
         cob = msg.arbitration_id
+        if msg.is_error_frame:
+            return
+        if msg.is_remote_frame:
+            if cob == 0x700 + self.node_id:   # node guarding (CiA 301): state with a toggling bit 7
+                self._send(cob, bytes((self._guard_toggle | NMT_STATE_BYTE[self.nmt_state],)), "heartbeat")
+                self._guard_toggle ^= 0x80
+            return
         data = msg.data
         if cob == 0:
             self._nmt(data)
@@ -248,6 +256,7 @@ class SimulatedNode:
 
     def _boot(self) -> None:
         self.nmt_state = "INITIALISING"
+        self._guard_toggle = 0
         self._init_pdos()
         self._send(0x700 + self.node_id, b"\x00", "bootup")
         self._set_nmt_state("PRE-OPERATIONAL")

@@ -8,6 +8,7 @@ SDO expedited upload request 0x40, answer 0x43/0x4B/0x4F for 4/2/1 bytes; expedi
 
 from __future__ import annotations
 
+import can
 import pytest
 
 from hil_mocks.canopen import SimulatedCia402Drive
@@ -114,3 +115,15 @@ def test_bad_frames_are_counted_not_fatal(drive, wire):
     assert drive.stats.bad_frames == 2
     assert drive.running
     assert len(drive.stats.errors) == 2
+
+
+def test_node_guarding_answers_remote_frames_with_a_toggle_bit(drive, wire):
+    drive.start()
+    wire.expect(0x705)  # boot-up
+    answers = []
+    for _ in range(3):
+        mark = wire.mark()
+        wire.bus.send(can.Message(arbitration_id=0x705, is_remote_frame=True, dlc=1, is_extended_id=False))
+        answers.append(bytes(wire.expect(0x705, since=mark, where=lambda m: not m.is_remote_frame).data))
+    # CiA 301 node guarding: bit 7 toggles (starting at 0), bits 0..6 the state (0x7F pre-operational)
+    assert answers == [b"\x7f", b"\xff", b"\x7f"]
