@@ -388,6 +388,14 @@ class SimulatedCia402Drive(SimulatedNode):
         self._setpoint_ack = False
         if self.mode == HOMING and self._homing in ("search", "stop"):
             self._homing = "interrupted"
+        if self.mode in (CSP, CSV, CST):                 # hold until the first set-point at SYNC
+            with self.plant_lock:
+                if self.mode == CSP:
+                    self._command("position", angle)
+                elif self.mode == CSV:
+                    self._command("velocity", 0.0)
+                else:
+                    self._command("torque", 0.0)
 
     def _start_move(self, target: int, relative: bool, now: float) -> None:
         with self.plant_lock:

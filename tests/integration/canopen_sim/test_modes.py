@@ -146,3 +146,12 @@ def test_pt_torque_slope_and_halt(drive, wire, wait_until):
     assert drive.axis.torque_target_nm == pytest.approx(1.0)
     wire.write(NODE, 0x6040, 0, 0x10F, "H")                # halt
     wait_until(lambda: wire.read(NODE, 0x6074, 0, "h") == 0, timeout_s=2.0)
+
+
+def test_csp_holds_position_until_the_first_sync(drive, wire):
+    with drive.plant_lock:
+        drive.axis.angle_rad = 1.25
+    wire.send(0x000, "01 06")
+    enable(wire, 8)
+    assert drive.axis.mode == "position"
+    assert drive.axis.position_target_rad == pytest.approx(1.25)
