@@ -197,9 +197,10 @@ class LoopCore:
         """File ``t, a`` (segments beginning at ``starts``, directions alternating from ``d_first``)
         under the running extreme of each segment; the first continues from ``ext0``.
 
-        Each sample is filed under the extreme of the samples BEFORE it (the first sample of a
-        branch under the reversal torque), so that its bin does not depend on its own noise and
-        the bin mean of torque stays unbiased. The running extreme is monotone, so each bin is
+        Each sample is filed under the extreme of the samples BEFORE it in its branch, so that its
+        bin does not depend on its own noise and the bin mean of torque stays unbiased. The first
+        sample of a branch is filed under its own torque: under the tip's it would pull the tip
+        bin of the new branch (the loop's end point, filed there too) off the tip. The running extreme is monotone, so each bin is
         one run of samples per branch.
         """
         n = t.size
@@ -210,11 +211,8 @@ class LoopCore:
             s, e = bounds[k], bounds[k + 1]
             if e > s:
                 y = np.empty(e - s)
-                if s == 0:
-                    y[0] = ext0 if np.isfinite(ext0) else d * t[0]
-                    np.multiply(t[: e - 1], d, out=y[1:])
-                else:
-                    np.multiply(t[s - 1: e - 1], d, out=y)
+                y[0] = ext0 if s == 0 and np.isfinite(ext0) else d * t[s]
+                np.multiply(t[s: e - 1], d, out=y[1:])
                 np.maximum.accumulate(y, out=y)
                 np.multiply(y, d * inv, out=y)          # progress in bins (d·y = torque)
                 np.floor(y, out=y)
@@ -295,7 +293,7 @@ class LoopCore:
         if len(starts) > 1 and starts[1] == 0:
             # the branch reversed at the sample before the buffer: the buffer opens a new branch
             starts = starts[1:]
-            d_first, ext0 = -d_first, -ext0     # its first sample is filed under the tip's torque
+            d_first, ext0 = -d_first, -np.inf   # its first sample is filed under its own torque
         self.n_reversals += len(revs)
         # the tip of the loop belongs to both branches: file each reversal sample in the new one too
         if revs:
