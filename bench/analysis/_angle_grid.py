@@ -34,7 +34,9 @@ def increasing(name: str, angle_rad: np.ndarray, *others: np.ndarray):
     step = np.diff(x)
     if step.size and float(step.min()) < 0.0:
         if float(step.min()) < -JITTER_RAD or float((np.maximum.accumulate(x) - x).max()) > JITTER_RAD:
-            raise ValueError(f"{name}: the angle reverses; the record must turn in one direction")
+            hint = ("; it jumps back by about a turn: pass the unwrapped angle (numpy.unwrap)"
+                    if float(step.min()) < -math.pi else "")
+            raise ValueError(f"{name}: the angle reverses; the record must turn in one direction{hint}")
         x = np.maximum.accumulate(x)
     return (x, sign) + others
 

@@ -137,6 +137,12 @@ def test_reversal_is_refused():
         transmission_error(100 * x, x, 100.0)
 
 
+def test_wrapped_angle_is_named():
+    x = np.linspace(0, 3 * TWO_PI, 9000)
+    with pytest.raises(ValueError, match="unwrap"):
+        transmission_error(100 * x, np.mod(x, TWO_PI), 100.0)
+
+
 def test_ratio_zero_and_nan_and_lengths():
     a_in, a_out = record(10_000, 1.5, 100.0)
     with pytest.raises(ValueError, match="ratio"):
