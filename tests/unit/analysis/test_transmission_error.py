@@ -138,7 +138,7 @@ def test_reversal_is_refused():
 
 
 def test_wrapped_angle_is_named():
-    x = np.linspace(0, 3 * TWO_PI, 9000)
+    x = np.linspace(0, 3.3 * TWO_PI, 9000)
     with pytest.raises(ValueError, match="unwrap"):
         transmission_error(100 * x, np.mod(x, TWO_PI), 100.0)
 
