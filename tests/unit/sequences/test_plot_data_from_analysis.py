@@ -32,7 +32,7 @@ def test_from_hysteresis_places_each_fit_on_the_loop():
     assert labels[:2] == ["K+", "K−"] and "K1+" in labels and "K3−" in labels
     for label, k in zip(("K1+", "K2+", "K3+"), K):
         i = labels.index(label)
-        assert arrays["fit_k_nm_rad"][i] == pytest.approx(k, rel=1e-3)
+        assert arrays["fit_k_nm_rad"][i] == pytest.approx(k, rel=5e-3)  # tip held 2 samples (see analysis)
         # the line meets the model's mid-line: at the interval's upper end θ = φ(T) (G2 curve)
         t_end = arrays["fit_t_end_nm"][i]
         theta = arrays["fit_angle0_rad"][i] + t_end / arrays["fit_k_nm_rad"][i]
