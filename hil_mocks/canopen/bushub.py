@@ -11,6 +11,7 @@ after the current frame is done, so no node's lock is taken inside another's.
 from __future__ import annotations
 
 import collections
+import contextlib
 import threading
 import time
 
@@ -65,6 +66,27 @@ class BusHub:
         if len(self.nodes) > 1:
             self._local.append((msg, sender))
 
+    @staticmethod
+    def _dispatch_sync(msg: can.Message, listeners) -> None:
+        """Hand a SYNC to every node as one instant of the plant.
+
+        Real devices latch their inputs at the SYNC; here every node answering this SYNC reads the plant
+        while the plant runner is held off, so two encoders compared sample by sample (transmission
+        error) see the same plant state. Locks are taken in the order used everywhere else: each node's
+        own lock first, then the plant lock(s).
+        """
+        with contextlib.ExitStack() as stack:
+            for n in listeners:
+                stack.enter_context(n._lock)
+            seen = set()
+            for n in listeners:
+                lock = getattr(n, "plant_lock", None)
+                if lock is not None and id(lock) not in seen:
+                    seen.add(id(lock))
+                    stack.enter_context(lock)
+            for n in listeners:
+                n._on_frame(msg)
+
     def _run(self) -> None:
         bus = self.bus
         while not self._stop.is_set():
@@ -80,8 +102,11 @@ class BusHub:
             nodes = self.nodes            # a node may have joined while we waited
             if msg is not None:
                 cob = msg.arbitration_id
-                for n in nodes:
-                    if n._listens(cob):
+                listeners = [n for n in nodes if n._listens(cob)]
+                if any(cob == n._sync_cob for n in listeners):
+                    self._dispatch_sync(msg, listeners)
+                else:
+                    for n in listeners:
                         n._on_frame(msg)
             while self._local:
                 local, sender = self._local.popleft()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bench.sequences.procedures.torsion import Hysteresis
+from bench.sequences.procedures.transmission import TransmissionError
 
-PROCEDURES = {cls.name: cls for cls in (Hysteresis,)}
+PROCEDURES = {cls.name: cls for cls in (Hysteresis, TransmissionError)}
 
-__all__ = ["PROCEDURES", "Hysteresis"]
+__all__ = ["PROCEDURES", "Hysteresis", "TransmissionError"]

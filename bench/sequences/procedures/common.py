@@ -107,3 +107,34 @@ def stop_drives(ctx, *drives) -> None:
 def revolutions_s(ratio: float, input_speed_rad_s: float, output_revolutions: float) -> float:
     """Time for ``output_revolutions`` at ``input_speed_rad_s`` through ratio N."""
     return output_revolutions * 2.0 * math.pi * abs(ratio) / abs(input_speed_rad_s)
+
+
+def pair_latched(t_a, v_a, t_b, v_b, tolerance_s: float):
+    """Pair the samples of two channels latched by the same CANopen SYNC, value to value.
+
+    Each SYNC makes every synchronous node send one sample, in order, so the k-th sample of one
+    stream and the (k + offset)-th of the other belong to the same instant. Reception times jitter and
+    bunch up (a late receive thread delivers several SYNCs' frames within a fraction of a period), so
+    pairing by nearest timestamp mismatches whole periods inside a burst; pairing by sequence does not.
+    The offset is the one whose pairs lie closest in time; pairs further apart than ``tolerance_s``
+    (a lost frame shifts the sequence) are dropped. No interpolation: interpolating a fast input angle
+    between samples would add its speed times the timing error to the result.
+
+    Returns ``(t_s, values_a, values_b)`` of the kept pairs.
+    """
+    t_a, v_a, t_b, v_b = (np.asarray(x, dtype=float) for x in (t_a, v_a, t_b, v_b))
+    if len(t_a) == 0 or len(t_b) == 0:
+        raise BenchError("pair_latched: a channel delivered no samples")
+    best = None
+    for offset in range(-3, 4):
+        a0, b0 = max(0, -offset), max(0, offset)
+        n = min(len(t_a) - a0, len(t_b) - b0)
+        if n <= 0:
+            continue
+        spread = float(np.median(np.abs(t_a[a0:a0 + n] - t_b[b0:b0 + n])))
+        if best is None or spread < best[0]:
+            best = (spread, a0, b0, n)
+    _, a0, b0, n = best
+    ta, va, tb, vb = t_a[a0:a0 + n], v_a[a0:a0 + n], t_b[b0:b0 + n], v_b[b0:b0 + n]
+    keep = np.abs(ta - tb) <= tolerance_s
+    return ta[keep], va[keep], vb[keep]

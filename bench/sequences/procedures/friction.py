@@ -1,0 +1,411 @@
+"""Reducer friction: no-load running torque, starting torque, back-driving torque.
+
+DOMAIN.md §1.1 [C HD-CSD26] and §2.4:
+
+* **No-load running torque** — the input torque that keeps the input turning at a given speed with
+  the output unloaded. The drive motor runs in cyclic synchronous velocity, the load motor is
+  disabled (the output turns freely); the torque is the mean of the *input* flange over a window at
+  each steady speed, both directions. A line ``|T| = T0 + c·|ω|`` over the speeds separates the
+  speed-independent part ``T0`` from the viscous coefficient ``c``.
+* **Starting torque** — a quasi-static torque ramp on the input until it starts to turn, output
+  free. Drive motor in cyclic synchronous torque, load motor disabled; torque from the input flange,
+  motion from the drive motor's position.
+* **Back-driving torque** — a torque ramp on the output until it starts to turn, input free. Load
+  motor in cyclic synchronous torque, drive motor disabled; torque from the output flange. Until the
+  input breaks loose the output only winds up elastically (backlash + twist), so "the output starts
+  to turn" is detected where the train does: at the input shaft (drive motor position), which stays
+  still until then. A back-driving torque is never a holding margin: fit a brake (HD-CSD26).
+
+The breakaway torque is the largest torque (smoothed over ``smoothing_s`` against flange noise) up to
+the first sample where the shaft has moved by more than ``motion_threshold_rad``
+(:func:`bench.analysis.breakaway_torque`). A ramp that reaches ``max_torque_nm`` without motion
+measures ``inf`` (the unit is stiffer than the test allows: FAIL), with the torque reached in the
+record. The flanges measure what the reducer takes: the drive motor's own friction lies outside the
+input flange, the load motor's outside the output flange.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from bench.analysis import breakaway_torque
+from bench.errors import BenchError
+from bench.sequences import Measurement, Sequence
+from bench.sequences.procedures.common import (SETPOINT_PERIOD_S, Collector, enable_in_mode, stop_drives,
+                                               wait_for)
+from bench.units import RPM_RAD_S
+
+TORQUE_IN = "torque_in.torque_nm"
+TORQUE_OUT = "torque_out.torque_nm"
+ANGLE_IN = "drive_in.position_rad"
+TEMPERATURE = "temperature.reducer_c"
+
+#: speeds of the HD no-load curves are 500/1000/2000/3500 rpm (HD-CSD26); 3500 rpm (366 rad/s) is
+#: above the simulated bench's speed limit, so the default stops at 3000 rpm.
+DEFAULT_SPEEDS_RAD_S = tuple(round(rpm * RPM_RAD_S, 6) for rpm in (500.0, 1000.0, 2000.0, 3000.0))
+#: share of the bench's [limits] a procedure may use (the interlock trips at the limit itself)
+LIMIT_SHARE = 0.95
+#: a shaft is "at rest" below this speed (rad/s) before the next ramp starts
+REST_SPEED_RAD_S = 0.05
+
+Directions = Literal["both", "forward", "reverse"]
+
+
+def _signs(directions: str) -> tuple[float, ...]:
+    return {"both": (1.0, -1.0), "forward": (1.0,), "reverse": (-1.0,)}[directions]
+
+
+def _direction_name(sign: float) -> str:
+    return "forward" if sign > 0 else "reverse"
+
+
+def _moving_average(values: np.ndarray, n: int) -> np.ndarray:
+    """Centred moving average over ``n`` samples (no lag on a ramp); ends averaged over what exists."""
+    if n <= 1 or values.size < n:
+        return values
+    kernel = np.ones(n)
+    return np.convolve(values, kernel, mode="same") / np.convolve(np.ones(values.size), kernel, mode="same")
+
+
+def _csv(header: tuple[str, ...], rows: list[tuple]) -> bytes:
+    out = io.StringIO()
+    out.write(",".join(header) + "\n")
+    for row in rows:
+        out.write(",".join(f"{v:.9g}" if isinstance(v, float) else str(v) for v in row) + "\n")
+    return out.getvalue().encode()
+
+
+def _channel_window(collector: Collector, channel: str, window_s: tuple[float, float]):
+    t, v = collector.arrays(channel)
+    keep = (t >= window_s[0]) & (t <= window_s[1])
+    return t[keep], v[keep]
+
+
+# ---- no-load running torque ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NoLoadTorqueParameters:
+    speeds_rad_s: tuple[float, ...] = DEFAULT_SPEEDS_RAD_S  # input speeds (magnitudes)
+    directions: Directions = "both"
+    acceleration_rad_s2: float = field(default=500.0, metadata={"gt": 0})  # input, between speeds
+    settle_s: float = field(default=0.5, metadata={"ge": 0})  # after reaching a speed
+    measure_s: float = field(default=1.0, metadata={"gt": 0})  # averaging window at each speed
+
+    def check(self):
+        if not self.speeds_rad_s:
+            yield "speeds_rad_s", "give at least one speed"
+        bad = [s for s in self.speeds_rad_s if not (s > 0 and math.isfinite(s))]
+        if bad:
+            yield "speeds_rad_s", (f"speeds are magnitudes > 0 (the direction is the 'directions' parameter), "
+                                   f"found {', '.join(f'{s:g}' for s in bad)}")
+        if len(set(self.speeds_rad_s)) != len(self.speeds_rad_s):
+            yield "speeds_rad_s", "a speed is given twice"
+
+
+@dataclass(frozen=True)
+class NoLoadPoint:
+    """One steady speed of the no-load test: signed mean input speed and input flange torque."""
+
+    speed_rad_s: float
+    torque_nm: float
+    torque_std_nm: float
+    window_s: tuple[float, float]
+    samples: int
+
+
+class NoLoadTorque(Sequence):
+    name = "no_load_torque"
+    title = "No-load running torque at several input speeds, output free"
+    version = "1"
+    Parameters = NoLoadTorqueParameters
+    measurements = (
+        Measurement("no_load_torque", unit="N·m", display_unit="N·cm",
+                    description="largest mean input torque over the speeds and directions, output unloaded "
+                                "(DOMAIN.md §1.1)"),
+        Measurement("no_load_torque_coulomb", unit="N·m", display_unit="N·cm",
+                    description="speed-independent part T0 of |T| = T0 + c·|ω| fitted over the speeds"),
+        Measurement("no_load_viscous", unit="N·m·s/rad",
+                    description="viscous coefficient c of |T| = T0 + c·|ω| (input side)"),
+    )
+
+    def setup(self, ctx):
+        p = ctx.params
+        limit = ctx.config.limits.speed_rad_s
+        top = max(p.speeds_rad_s)
+        if top > LIMIT_SHARE * limit:
+            raise BenchError(f"{self.name}: speeds_rad_s includes {top:.4g} rad/s ({top / RPM_RAD_S:.0f} rpm), "
+                             f"above {LIMIT_SHARE:.0%} of the bench speed limit [limits] speed_rad_s = "
+                             f"{limit:.4g} rad/s ({limit / RPM_RAD_S:.0f} rpm)")
+        self.drive_in = ctx.rig.device("drive_in")
+        self.drive_load = ctx.rig.device("drive_load")
+        channels = [TORQUE_IN, ANGLE_IN]
+        self.temperature = TEMPERATURE in ctx.hub.channels
+        if self.temperature:
+            channels.append(TEMPERATURE)
+        self.collector = Collector(ctx, channels)
+        ctx.phase("output free, drive motor in velocity mode")
+        self.drive_load.disable()
+        enable_in_mode(self.drive_in, "csv")
+        self.speed_rad_s = 0.0
+
+    def _go_to(self, ctx, target_rad_s: float) -> None:
+        """Ramp the input speed set point at ``acceleration_rad_s2`` to ``target_rad_s``."""
+        start = self.speed_rad_s
+        duration = abs(target_rad_s - start) / ctx.params.acceleration_rad_s2
+        t0 = time.monotonic()
+        while True:
+            frac = min(1.0, (time.monotonic() - t0) / duration) if duration > 0 else 1.0
+            self.speed_rad_s = start + (target_rad_s - start) * frac
+            self.drive_in.set_velocity_rad_s(self.speed_rad_s)
+            if frac >= 1.0:
+                return
+            ctx.wait(SETPOINT_PERIOD_S)
+            self.collector.drain()
+
+    def _point(self, window: tuple[float, float]) -> NoLoadPoint:
+        t_q, torque = _channel_window(self.collector, TORQUE_IN, window)
+        t_a, angle = _channel_window(self.collector, ANGLE_IN, window)
+        if torque.size < 2 or angle.size < 2:
+            raise BenchError(f"{self.name}: {TORQUE_IN} gave {torque.size} and {ANGLE_IN} {angle.size} samples "
+                             f"in the window {window[0]:.3f}…{window[1]:.3f} s: too few to average")
+        speed = float(np.polyfit(t_a - t_a[0], angle, 1)[0])  # mean speed over the window, from the angle
+        return NoLoadPoint(speed, float(torque.mean()), float(torque.std()), window, int(torque.size))
+
+    def run(self, ctx):
+        p = ctx.params
+        speeds = sorted(p.speeds_rad_s)
+        signs = _signs(p.directions)
+        per_point = p.settle_s + p.measure_s
+        total = len(signs) * len(speeds)
+        points: list[NoLoadPoint] = []
+        for sign in signs:
+            for speed in speeds:
+                target = sign * speed
+                ctx.phase(f"{_direction_name(sign)} {speed / RPM_RAD_S:.0f} rpm ({speed:.4g} rad/s)")
+                self._go_to(ctx, target)
+                wait_for(ctx, p.settle_s, self.collector)
+                start = ctx.now()
+                wait_for(ctx, p.measure_s, self.collector)
+                points.append(self._point((start, ctx.now())))
+                ctx.progress(0.95 * len(points) / total)
+                ctx.log(f"{target:+.4g} rad/s set: {points[-1].speed_rad_s:+.5g} rad/s, "
+                        f"{points[-1].torque_nm:+.5g} N·m (σ {points[-1].torque_std_nm:.2g}, per point "
+                        f"{per_point:g} s)")
+            self._go_to(ctx, 0.0)
+        wait_for(ctx, 0.2, self.collector)
+
+        table = [(_direction_name(pt.speed_rad_s), pt.speed_rad_s, pt.speed_rad_s / RPM_RAD_S, pt.torque_nm,
+                  pt.torque_std_nm, pt.samples, pt.window_s[0], pt.window_s[1]) for pt in points]
+        ctx.attach("no_load_torque.csv", _csv(("direction", "speed_rad_s", "speed_rpm", "torque_nm",
+                                                "torque_std_nm", "samples", "t_start_s", "t_end_s"), table))
+        speed_abs = np.array([abs(pt.speed_rad_s) for pt in points])
+        torque_abs = np.array([abs(pt.torque_nm) for pt in points])
+        rows = [{"direction": _direction_name(pt.speed_rad_s), "speed_rad_s": pt.speed_rad_s,
+                 "torque_nm": pt.torque_nm} for pt in points]
+        extra = {}
+        if self.temperature:
+            _, temp = self.collector.arrays(TEMPERATURE)
+            if temp.size:
+                extra["reducer_temperature_c"] = [float(temp.min()), float(temp.max())]
+        worst = int(np.argmax(torque_abs))
+        ctx.measure("no_load_torque", float(torque_abs[worst]), speed_rad_s=points[worst].speed_rad_s,
+                    points=rows, **extra)
+        if len(set(speeds)) >= 2:
+            slope, intercept = np.polyfit(speed_abs, torque_abs, 1)
+            residual = float(np.sqrt(np.mean((torque_abs - (intercept + slope * speed_abs)) ** 2)))
+        else:
+            slope = intercept = math.nan
+            residual = math.nan
+            ctx.log("one speed only: no line |T| = T0 + c·|ω| (give two speeds or more)")
+        fit = {"speeds_rad_s": speeds, "rms_residual_nm": residual}
+        ctx.measure("no_load_torque_coulomb", float(intercept), **fit)
+        ctx.measure("no_load_viscous", float(slope), **fit)
+        ctx.progress(1.0, "done")
+
+    def teardown(self, ctx):
+        drive = getattr(self, "drive_in", None)
+        if drive is not None and getattr(self, "speed_rad_s", 0.0):
+            try:  # come down on the ramp rather than by the drive's quick stop
+                self._go_to(ctx, 0.0)
+            except BenchError as exc:
+                ctx.log(f"teardown: ramp to 0 of drive_in: {exc}")
+        stop_drives(ctx, drive, getattr(self, "drive_load", None))
+
+
+# ---- breakaway: starting and back-driving torque ---------------------------------------------------
+
+@dataclass(frozen=True)
+class BreakawayParameters:
+    torque_rate_nm_s: float = field(default=0.05, metadata={"gt": 0})
+    max_torque_nm: float = field(default=0.5, metadata={"gt": 0})  # give up above this (no motion: inf)
+    motion_threshold_rad: float = field(default=1e-3, metadata={"gt": 0})  # at the input shaft
+    smoothing_s: float = field(default=0.02, metadata={"ge": 0})  # moving average of the flange torque
+    directions: Directions = "both"
+    settle_s: float = field(default=0.3, metadata={"ge": 0})  # at rest before each ramp
+    rest_timeout_s: float = field(default=5.0, metadata={"gt": 0})  # for the shaft to stop after a ramp
+
+
+@dataclass(frozen=True)
+class StartingTorqueParameters(BreakawayParameters):
+    """Input-side ramp: the catalogue's 15 N·cm (CSF-25-50) is reached in 3 s at 0.05 N·m/s."""
+
+
+@dataclass(frozen=True)
+class BackDrivingTorqueParameters(BreakawayParameters):
+    """Output-side ramp: the catalogue's 9 N·m (CSF-25-50) is reached in 4.5 s at 2 N·m/s."""
+
+    torque_rate_nm_s: float = field(default=2.0, metadata={"gt": 0})
+    max_torque_nm: float = field(default=30.0, metadata={"gt": 0})
+
+
+@dataclass(frozen=True)
+class BreakawayRamp:
+    """One ramp of a breakaway test."""
+
+    sign: float
+    torque_nm: float  # signed breakaway torque; inf·sign when the shaft did not move
+    moved: bool
+    peak_applied_nm: float  # largest set point reached
+    window_s: tuple[float, float]
+
+
+class _Breakaway:
+    """A torque ramp on one side until the input shaft turns; the other side disabled (free).
+    Mixed into a :class:`Sequence` (it is no procedure by itself)."""
+
+    name = ""
+    #: role of the drive that ramps, of the drive left free, and the flange channel that measures
+    ramp_role = ""
+    free_role = ""
+    torque_channel = ""
+    measurement_name = ""
+
+    def setup(self, ctx):
+        self.ramp_drive = ctx.rig.device(self.ramp_role)
+        self.free_drive = ctx.rig.device(self.free_role)
+        self.motion_drive = ctx.rig.device("drive_in")
+        self.collector = Collector(ctx, (self.torque_channel, ANGLE_IN))
+        ctx.phase(f"{self.free_role} disabled (free), {self.ramp_role} in torque mode")
+        self.free_drive.disable()
+        enable_in_mode(self.ramp_drive, "cst")
+        self.max_torque_nm = self._max_torque(ctx)
+
+    def _max_torque(self, ctx) -> float:
+        return ctx.params.max_torque_nm
+
+    def _input_angle(self) -> float:
+        value = self.motion_drive.latest().get("position_rad")
+        if value is None:
+            raise BenchError(f"{self.name}: drive_in streams no position_rad: cannot see the shaft turn")
+        return float(value)
+
+    def _at_rest(self, ctx) -> None:
+        def still() -> bool:
+            speed = self.motion_drive.latest().get("velocity_rad_s")
+            self.collector.drain()
+            return speed is not None and abs(speed) < REST_SPEED_RAD_S
+        ctx.wait_until(still, ctx.params.rest_timeout_s, what=f"{self.name}: input shaft at rest "
+                                                              f"(|drive_in.velocity_rad_s| < {REST_SPEED_RAD_S} rad/s)")
+        wait_for(ctx, ctx.params.settle_s, self.collector)
+
+    def _ramp(self, ctx, sign: float, progress: tuple[float, float]) -> BreakawayRamp:
+        """Ramp the torque at ``torque_rate_nm_s`` until the input has moved, or to ``max_torque_nm``."""
+        p = ctx.params
+        self._at_rest(ctx)
+        start = ctx.now()
+        angle0 = self._input_angle()
+        duration = self.max_torque_nm / p.torque_rate_nm_s
+        t0 = time.monotonic()
+        moved = False
+        applied = 0.0
+        while True:
+            frac = min(1.0, (time.monotonic() - t0) / duration)
+            applied = sign * self.max_torque_nm * frac
+            self.ramp_drive.set_torque_nm(applied)
+            ctx.wait(SETPOINT_PERIOD_S)
+            self.collector.drain()
+            if abs(self._input_angle() - angle0) > p.motion_threshold_rad:
+                moved = True
+                break
+            if frac >= 1.0:
+                break
+            ctx.progress(progress[0] + frac * (progress[1] - progress[0]))
+        # the breakaway lies before the detection; a few samples more, then let friction stop the shaft
+        wait_for(ctx, 0.05, self.collector)
+        self.ramp_drive.set_torque_nm(0.0)
+        window = (start, ctx.now())
+        if not moved:
+            ctx.log(f"{_direction_name(sign)}: no motion beyond {p.motion_threshold_rad:g} rad up to "
+                    f"{applied:+.4g} N·m (max_torque_nm)")
+            return BreakawayRamp(sign, sign * math.inf, False, applied, window)
+        t, values = self.collector.aligned(reference=self.torque_channel, window_s=window)
+        rate_hz = (len(t) - 1) / (t[-1] - t[0]) if len(t) > 1 and t[-1] > t[0] else 0.0
+        torque = _moving_average(values[self.torque_channel], max(1, int(round(p.smoothing_s * rate_hz))))
+        try:
+            result = breakaway_torque(torque, values[ANGLE_IN], motion_threshold_rad=p.motion_threshold_rad)
+        except ValueError as exc:
+            raise BenchError(f"{self.name}, {_direction_name(sign)}: {exc}") from None
+        ctx.log(f"{_direction_name(sign)}: breakaway {result.breakaway_torque_nm:+.5g} N·m on "
+                f"{self.torque_channel}, set point {applied:+.4g} N·m at detection")
+        return BreakawayRamp(sign, result.breakaway_torque_nm, True, applied, window)
+
+    def run(self, ctx):
+        p = ctx.params
+        signs = _signs(p.directions)
+        ramps = []
+        for i, sign in enumerate(signs):
+            ctx.phase(f"{_direction_name(sign)} torque ramp on {self.ramp_role} at {p.torque_rate_nm_s:g} N·m/s")
+            span = (0.95 * i / len(signs), 0.95 * (i + 1) / len(signs))
+            ramps.append(self._ramp(ctx, sign, span))
+        wait_for(ctx, 0.1, self.collector)
+        worst = max(ramps, key=lambda r: abs(r.torque_nm))
+        ctx.measure(self.measurement_name, abs(worst.torque_nm), direction=_direction_name(worst.sign),
+                    torque_channel=self.torque_channel, torque_rate_nm_s=p.torque_rate_nm_s,
+                    motion_threshold_rad=p.motion_threshold_rad,
+                    ramps=[{"direction": _direction_name(r.sign), "torque_nm": r.torque_nm, "moved": r.moved,
+                            "set_point_at_end_nm": r.peak_applied_nm, "window_s": list(r.window_s)}
+                           for r in ramps])
+        ctx.progress(1.0, "done")
+
+    def teardown(self, ctx):
+        stop_drives(ctx, getattr(self, "ramp_drive", None), getattr(self, "free_drive", None))
+
+
+class StartingTorque(_Breakaway, Sequence):
+    name = "starting_torque"
+    title = "Starting torque: quasi-static torque ramp on the input, output free"
+    version = "1"
+    Parameters = StartingTorqueParameters
+    measurements = (
+        Measurement("starting_torque", unit="N·m", display_unit="N·cm",
+                    description="input torque at which the input starts to turn, output free; larger of the "
+                                "directions (DOMAIN.md §1.1)"),
+    )
+    ramp_role, free_role, torque_channel, measurement_name = "drive_in", "drive_load", TORQUE_IN, "starting_torque"
+
+
+class BackDrivingTorque(_Breakaway, Sequence):
+    name = "back_driving_torque"
+    title = "Back-driving torque: torque ramp on the output, input free"
+    version = "1"
+    Parameters = BackDrivingTorqueParameters
+    measurements = (
+        Measurement("back_driving_torque", unit="N·m", display_unit="N·m",
+                    description="output torque at which the output starts to turn, input free; larger of the "
+                                "directions; never a holding margin (DOMAIN.md §1.1)"),
+    )
+    ramp_role, free_role, torque_channel, measurement_name = "drive_load", "drive_in", TORQUE_OUT, \
+        "back_driving_torque"
+
+    def _max_torque(self, ctx) -> float:
+        limit = LIMIT_SHARE * ctx.config.limits.torque_nm
+        if ctx.params.max_torque_nm > limit:
+            ctx.log(f"max_torque_nm limited to {LIMIT_SHARE:.0%} of the bench torque limit: {limit:.4g} N·m")
+            return limit
+        return ctx.params.max_torque_nm
