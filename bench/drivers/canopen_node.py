@@ -232,6 +232,19 @@ class CanopenDevice:
         except SdoCommunicationError:
             raise DeviceTimeoutError(self.device, f"SDO upload {what}", self.timeouts.sdo_s) from None
 
+    ABSENT = (0x06020000, 0x06090011)  # SDO abort codes: object / sub-index does not exist
+
+    def sdo_read_optional(self, index: int, subindex: int = 0):
+        """Like :meth:`sdo_read`, but None when the dictionary or the device lacks the object."""
+        if not self._has(index, subindex):
+            return None
+        try:
+            return self.sdo_read(index, subindex)
+        except SdoAbortError as exc:
+            if exc.code in self.ABSENT:
+                return None
+            raise
+
     def _sdo_upload(self, index: int, subindex: int, var):
         if var is None:
             return self.node.sdo.upload(index, subindex)
@@ -324,7 +337,8 @@ class CanopenDevice:
             if s.tpdo_transmission_type >= 254 and s.tpdo_event_timer_ms:
                 pdo_map.event_timer = s.tpdo_event_timer_ms
             pdo_map.enabled = bool(objects)
-            self._save(pdo_map, f"TPDO{n}")
+            if not self._save(pdo_map, f"TPDO{n}", optional=not objects):
+                continue
             if objects:
                 self.bus.network.unsubscribe(pdo_map.cob_id, pdo_map.on_message)
                 fields = [PdoField(o.key, o.index, o.subindex, v.od.data_type, v.length)
@@ -348,7 +362,10 @@ class CanopenDevice:
                 pdo_map.add_variable(obj.index, obj.subindex)
             pdo_map.trans_type = s.rpdo_transmission_type
             pdo_map.enabled = bool(objects)
-            self._save(pdo_map, f"RPDO{n}")
+            if not self._save(pdo_map, f"RPDO{n}", optional=True):
+                if objects:
+                    log.info("%s: device has no RPDO%d; %s commanded by SDO", self.device, n, ", ".join(keys))
+                continue
             if objects:
                 self.bus.network.unsubscribe(pdo_map.cob_id, pdo_map.on_message)
                 self._rpdos.append(_Rpdo(n, pdo_map, objects))
@@ -356,14 +373,33 @@ class CanopenDevice:
             self.bus.add_stream(tpdo.cob_id, tpdo.dtype, lambda r, t, _p=tpdo: self._on_records(_p, r, t),
                                 owner=self.name, on_error=self.report_error)
 
-    def _save(self, pdo_map, what: str) -> None:
+    def _save(self, pdo_map, what: str, optional: bool = False) -> bool:
+        """Write one PDO's parameters and read the mapping back; False if ``optional`` and the
+        device lacks that PDO."""
         try:
             with self._sdo_lock:
                 pdo_map.save()
+                if pdo_map.map:
+                    self._verify_mapping(pdo_map, what)
+            return True
         except SdoAbortedError as exc:
+            if optional and exc.code in self.ABSENT:
+                return False
             raise SdoAbortError(self.device, f"configuring {what}", exc.code) from None
         except SdoCommunicationError:
             raise DeviceTimeoutError(self.device, f"SDO while configuring {what}", self.timeouts.sdo_s) from None
+
+    def _verify_mapping(self, pdo_map, what: str) -> None:
+        """Read the mapping parameter back (sub 0 and each entry): a device (or a dictionary quirk)
+        that did not take the mapping would otherwise stream bytes we decode as something else."""
+        index = pdo_map.map_array.od.index
+        count = int.from_bytes(self.node.sdo.upload(index, 0)[:1], "little")
+        words = [int.from_bytes(self.node.sdo.upload(index, s)[:4], "little") for s in range(1, count + 1)]
+        wanted = [(v.index << 16) | (v.subindex << 8) | v.length for v in pdo_map.map]
+        if words != wanted:
+            raise ProtocolError(self.device, f"{what} mapping 0x{index:04X} reads back as "
+                                f"[{', '.join(f'0x{w:08X}' for w in words)}], "
+                                f"written [{', '.join(f'0x{w:08X}' for w in wanted)}]")
 
     def _nmt(self, state: str) -> None:
         self.node.nmt.state = state

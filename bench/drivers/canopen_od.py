@@ -87,8 +87,10 @@ def _record(od: ObjectDictionary, index: int, name: str, subs, array: bool = Fal
     od.add_object(rec)
 
 
-def _communication_objects(od: ObjectDictionary, node_id: int, device_type: int) -> None:
-    _add(od, 0x1000, "Device type", odm.UNSIGNED32, _RO, device_type)
+def _communication_objects(od: ObjectDictionary, node_id: int) -> None:
+    # 0x1000 without a default: the built-in dictionary stands for any drive / encoder of the profile,
+    # so only the profile number is checked against the device
+    _add(od, 0x1000, "Device type", odm.UNSIGNED32, _RO, None)
     _add(od, 0x1001, "Error register", odm.UNSIGNED8, _RO, 0)
     _add(od, 0x1005, "COB-ID SYNC", odm.UNSIGNED32, _RW, 0x80)
     _add(od, 0x1017, "Producer heartbeat time", odm.UNSIGNED16, _RW, 0)
@@ -108,16 +110,18 @@ def _communication_objects(od: ObjectDictionary, node_id: int, device_type: int)
             (3, "Inhibit time", odm.UNSIGNED16, _RW, 0),
             (5, "Event timer", odm.UNSIGNED16, _RW, 0)])
         for base, kind in ((co.RPDO_MAP, "RPDO"), (co.TPDO_MAP, "TPDO")):
+            # a RECORD, not an ARRAY: canopen's PdoMap.save() iterates an SdoArray by the sub 0 it has
+            # just set to 0 and would write no entry at all
             _record(od, base + n, f"{kind}{n + 1} mapping parameter",
                     [(0, "Number of mapped objects", odm.UNSIGNED8, _RW, 0)]
-                    + [(s, f"Mapped object {s}", odm.UNSIGNED32, _RW, 0) for s in range(1, 9)], array=True)
+                    + [(s, f"Mapped object {s}", odm.UNSIGNED32, _RW, 0) for s in range(1, 9)])
 
 
 def builtin_cia402_od(node_id: int) -> ObjectDictionary:
     """The CiA 301 + CiA 402 objects the drive driver uses, typed as CiA 402-2 defines them."""
     od = ObjectDictionary()
     od.node_id = node_id
-    _communication_objects(od, node_id, 0x00020192)
+    _communication_objects(od, node_id)
     _add(od, 0x603F, "Error code", odm.UNSIGNED16, _RO)
     _add(od, 0x6040, "Controlword", odm.UNSIGNED16, _RW)
     _add(od, 0x6041, "Statusword", odm.UNSIGNED16, _RO)
@@ -147,7 +151,7 @@ def builtin_cia406_od(node_id: int) -> ObjectDictionary:
     """The CiA 301 + CiA 406 objects the encoder driver uses."""
     od = ObjectDictionary()
     od.node_id = node_id
-    _communication_objects(od, node_id, 0x00020196)
+    _communication_objects(od, node_id)
     _add(od, 0x6001, "Measuring units per revolution", odm.UNSIGNED32, _RW)
     _add(od, 0x6002, "Total measuring range in measuring units", odm.UNSIGNED32, _RW)
     _add(od, 0x6003, "Preset value", odm.UNSIGNED32, _RW)

@@ -153,23 +153,22 @@ class Cia402Drive(CanopenDevice):
         return var is not None and var.readable
 
     def _read_device_parameters(self) -> None:
+        """Scaling, supported modes and quick-stop option from the device, where it has them."""
         if self.increments_per_rev is None:
-            inc = rev = None
-            if self._has(cia402.POSITION_ENCODER_RESOLUTION, 1) and self._has(cia402.POSITION_ENCODER_RESOLUTION, 2):
-                inc = int(self.sdo_read(cia402.POSITION_ENCODER_RESOLUTION, 1))
-                rev = int(self.sdo_read(cia402.POSITION_ENCODER_RESOLUTION, 2))
-            self.increments_per_rev = inc / rev if inc and rev else DEFAULT_INCREMENTS_PER_REV
+            inc = self.sdo_read_optional(cia402.POSITION_ENCODER_RESOLUTION, 1)
+            rev = self.sdo_read_optional(cia402.POSITION_ENCODER_RESOLUTION, 2)
+            self.increments_per_rev = int(inc) / int(rev) if inc and rev else DEFAULT_INCREMENTS_PER_REV
         if self.velocity_increments_per_rev is None:
             self.velocity_increments_per_rev = self.increments_per_rev
-        if self.rated_torque_nm is None and self._has(cia402.MOTOR_RATED_TORQUE):
-            rated_mnm = int(self.sdo_read(cia402.MOTOR_RATED_TORQUE))
-            self.rated_torque_nm = rated_mnm / 1000.0 if rated_mnm > 0 else None
-        if self._has(cia402.SUPPORTED_DRIVE_MODES):
-            self.supported_modes = cia402.decode_supported_modes(int(self.sdo_read(cia402.SUPPORTED_DRIVE_MODES)))
+        if self.rated_torque_nm is None:
+            rated_mnm = self.sdo_read_optional(cia402.MOTOR_RATED_TORQUE)
+            self.rated_torque_nm = int(rated_mnm) / 1000.0 if rated_mnm else None
+        modes = self.sdo_read_optional(cia402.SUPPORTED_DRIVE_MODES)
+        self.supported_modes = None if modes is None else cia402.decode_supported_modes(int(modes))
         if self.settings.quick_stop_option_code is not None:
             self.sdo_write(cia402.QUICK_STOP_OPTION_CODE, 0, self.settings.quick_stop_option_code)
-        if self._has(cia402.QUICK_STOP_OPTION_CODE):
-            self.quick_stop_option_code = int(self.sdo_read(cia402.QUICK_STOP_OPTION_CODE))
+        option = self.sdo_read_optional(cia402.QUICK_STOP_OPTION_CODE)
+        self.quick_stop_option_code = None if option is None else int(option)
 
     # --- streaming (decoder thread) ---------------------------------------------------------
     def _on_records(self, tpdo: _Tpdo, records: np.ndarray, t_s: np.ndarray) -> None:

@@ -101,8 +101,8 @@ class Cia406Encoder(CanopenDevice):
                 if self.units_per_rev <= 0:
                     raise BenchError(f"{self.device}: 0x6001 measuring units per revolution is {self.units_per_rev}")
             if self.range_counts is None:
-                total = int(self.sdo_read(cia406.TOTAL_MEASURING_RANGE)) if self._has(cia406.TOTAL_MEASURING_RANGE) else 0
-                self.range_counts = total if total > 0 else 1 << 32
+                total = self.sdo_read_optional(cia406.TOTAL_MEASURING_RANGE)
+                self.range_counts = int(total) if total else 1 << 32
             self._start_heartbeat()
             self._configure_pdos()
             self._nmt("OPERATIONAL")

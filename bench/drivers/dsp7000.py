@@ -155,6 +155,7 @@ class Dsp7000:
         self._stop.clear()
         channels = [f"{self.name}.speed_rad_s", f"{self.name}.torque_nm"]
         self._batcher = SampleBatcher(channels, self.publish, self.stats)
+        self._last_t_s = float("-inf")
         target = self._run_continuous if self.settings.continuous else self._run_polled
         self._thread = threading.Thread(target=target, name=f"serial-{self.name}", daemon=False)
         self._thread.start()
@@ -171,6 +172,8 @@ class Dsp7000:
 
     def _add(self, t_s: float, record: proto.OdRecord) -> None:
         assert self._batcher is not None
+        t_s = max(t_s, self._last_t_s + 1e-6)  # back-dated stream records stay in order
+        self._last_t_s = t_s
         if record.alarm:
             nan = float("nan")
             self._batcher.add(t_s, (nan, nan), (int(SampleFlag.NO_DATA), int(SampleFlag.NO_DATA)))

@@ -264,3 +264,13 @@ def test_bad_settings_are_config_errors_with_key_path(bus, drive_eds):
                     timeouts={"homing": 3.0})
     text = str(info.value)
     assert "devices.drive_in.timeouts.homing" in text and "unknown object 'pos'" in text
+
+
+def test_mapping_not_taken_by_the_device_is_detected(bus, scripted_drive, drive_eds, hub):
+    original = scripted_drive.read_value
+    # the device keeps 0 in TPDO2's first mapping entry whatever is written (a broken implementation)
+    scripted_drive.read_value = lambda index, sub: 0 if (index, sub) == (0x1A01, 1) else original(index, sub)
+    with make_drive(bus, drive_eds, hub) as drive:
+        with pytest.raises(ProtocolError, match=r"TPDO2 mapping 0x1A01 reads back as \[0x00000000, 0x60770010\], "
+                                                r"written \[0x606C0020, 0x60770010\]"):
+            drive.connect()
