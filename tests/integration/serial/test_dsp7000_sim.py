@@ -165,6 +165,8 @@ def test_continuous_stream_with_garbage_keeps_every_good_record(plant):
         driver.stop_streaming()
         time.sleep(0.05)
         received = sum(len(b) for b in blocks if b.channel == "dyno.torque_nm")
+        t = np.concatenate([b.t_s for b in blocks if b.channel == "dyno.torque_nm"])
+        assert np.all(np.diff(t) > 0)
         assert sim.stream_rate_hz == 0.0  # the stop command reached the device
         assert driver.stats.bad_records == 1
         assert received + driver.stats.bad_records == sim.stream_sent

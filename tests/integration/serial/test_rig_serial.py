@@ -43,11 +43,20 @@ settings = { rate_hz = 20.0, items = { p_total_w = "P,SIGMA", speed_rad_s = "SPE
 """
 
 
+RIG_HEAD = """
+name = "serial instruments on a simulated motor bench"
+
+[unit]
+kind = "motor"
+model = "simulated PMSM"
+ratio = 1
+rated_torque_nm = 1.3
+"""
+
+
 def test_motor_bench_with_serial_instruments(tmp_path):
-    text = (ROOT / "configs" / "sim_motor.toml").read_text(encoding="utf-8")
-    head, sim_table = text.split("\n[sim]", 1)  # devices must come before the [sim] tables
     rig_file = tmp_path / "motor_serial.toml"
-    rig_file.write_text(head + SERIAL_DEVICES + "\n[sim]" + sim_table, encoding="utf-8")
+    rig_file.write_text(RIG_HEAD + SERIAL_DEVICES + "\n[sim]\nseed = 3\n", encoding="utf-8")
     with rig_module.Rig.from_config(rig_file) as rig:
         deadline = time.monotonic() + 3.0
         wanted = ["torque_out.torque_nm", "temperature.ambient_c", "power.p_total_w", "power.p_mech_w"]
