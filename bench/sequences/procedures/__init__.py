@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bench.sequences.procedures.friction import BackDrivingTorque, NoLoadTorque, StartingTorque
 from bench.sequences.procedures.torsion import Hysteresis
 from bench.sequences.procedures.transmission import TransmissionError
 
-PROCEDURES = {cls.name: cls for cls in (Hysteresis, TransmissionError)}
+PROCEDURES = {cls.name: cls for cls in (Hysteresis, TransmissionError, NoLoadTorque, StartingTorque, BackDrivingTorque)}
 
-__all__ = ["PROCEDURES", "Hysteresis", "TransmissionError"]
+__all__ = ["PROCEDURES", "Hysteresis", "TransmissionError", "NoLoadTorque", "StartingTorque",
+           "BackDrivingTorque"]
