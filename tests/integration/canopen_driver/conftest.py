@@ -190,6 +190,8 @@ class ScriptedDrive(ScriptedNode):
         self.controlwords: list[int] = []
         self.target_velocity = 0
         self.target_torque = 0
+        self.persistent_fault = False  # fault reset does not clear the fault (cause still present)
+        self.error_code = 0
 
     def read_value(self, index, sub):
         if index == 0x6041:
@@ -202,6 +204,8 @@ class ScriptedDrive(ScriptedNode):
             return self.target_velocity if self.state == "OE" else 0
         if index == 0x6077:
             return self.target_torque if self.state == "OE" else 0
+        if index == 0x603F:
+            return self.error_code
         return None
 
     def write_value(self, index, sub, value):
@@ -224,7 +228,7 @@ class ScriptedDrive(ScriptedNode):
         self.last_cw = cw
         s = self.state
         if s == "FAULT":
-            if rising_reset:
+            if rising_reset and not self.persistent_fault:
                 self.state = "SOD"
             return
         if not cw & 0x02:  # disable voltage
@@ -251,6 +255,7 @@ class ScriptedDrive(ScriptedNode):
         """A device fault: EMCY, then the FAULT state."""
         with self.lock:
             self.state = "FAULT"
+            self.error_code = code
         self.node.emcy.send(code, register)
 
 

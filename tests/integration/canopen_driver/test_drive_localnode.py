@@ -274,3 +274,28 @@ def test_mapping_not_taken_by_the_device_is_detected(bus, scripted_drive, drive_
         with pytest.raises(ProtocolError, match=r"TPDO2 mapping 0x1A01 reads back as \[0x00000000, 0x60770010\], "
                                                 r"written \[0x606C0020, 0x60770010\]"):
             drive.connect()
+
+
+def test_halt_sets_and_clears_controlword_bit_8(bus, scripted_drive, drive_eds, hub):
+    with make_drive(bus, drive_eds, hub) as drive:
+        drive.connect()
+        drive.set_mode("pv")
+        drive.enable()
+        drive.halt()
+        assert wait_for(lambda: scripted_drive.last_cw == 0x010F)  # enable operation + halt
+        drive.halt(False)
+        assert wait_for(lambda: scripted_drive.last_cw == 0x000F)
+        assert drive.state is State.OPERATION_ENABLED
+
+
+def test_fault_that_stays_after_reset_names_the_error_code(bus, scripted_drive, drive_eds, hub):
+    with make_drive(bus, drive_eds, hub) as drive:
+        drive.connect()
+        scripted_drive.persistent_fault = True
+        scripted_drive.fault(0x7121)  # motor blocked
+        assert wait_for(lambda: drive.state is State.FAULT)
+        with pytest.raises(DeviceFault, match="0x7121.*Motor blocked") as info:
+            drive.fault_reset()
+        assert info.value.code == 0x7121
+        # the rising edge was sent: bit 7 low, then high, then low again
+        assert wait_for(lambda: [cw & 0x80 for cw in scripted_drive.controlwords[-3:]] == [0x00, 0x80, 0x00])
