@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SERIAL_TIMEOUT_S = 0.2
 LIVE_BUFFER_S = 30.0
+QUICK_STOP_JOIN_S = 5.0  # a drive's quick_stop() gives up after its state_transition_s (1 s by default)
+SIM_READY_TIMEOUT_S = 30.0  # first plant step (numba compile when its cache is stale)
 
 
 class Rig:
@@ -78,6 +80,7 @@ class Rig:
 
                 self.sim = SimulatedBench(self.config)
                 self.sim.start()
+                self._wait_for_plant()
             for name in self._buses_in_use():
                 self.buses[name] = self._open_bus(name)
             for role, device in self.config.devices.items():
@@ -93,6 +96,25 @@ class Rig:
         except BaseException:
             self.close()
             raise
+
+    def _wait_for_plant(self) -> None:
+        """Wait until the plant has taken its first step: that step loads (or compiles) the numba loop
+        under the plant lock, which can take longer than an SDO timeout on a busy machine, and the
+        simulators answer nothing meanwhile (the first device then seemed not to answer)."""
+        runner = getattr(self.sim, "runner", None)
+        if runner is None:
+            return
+        stepped = threading.Event()
+
+        def tick(_plant) -> None:
+            stepped.set()
+
+        runner.add_tick_callback(tick)
+        try:
+            if not stepped.wait(SIM_READY_TIMEOUT_S):
+                raise TransportError(f"simulated bench: the plant took no step within {SIM_READY_TIMEOUT_S:g} s")
+        finally:
+            runner.remove_tick_callback(tick)
 
     def _check_drivers(self) -> None:
         source = self.config.source
@@ -225,11 +247,7 @@ class Rig:
         with self._safe_lock:
             errors = []
             drives = [d for d in self.devices.values() if hasattr(d, "quick_stop")]
-            for driver in drives:
-                try:
-                    driver.quick_stop()
-                except Exception as exc:
-                    errors.append(exc)
+            _quick_stop_all(drives, errors)
             for driver in drives:
                 try:
                     driver.disable()
@@ -267,6 +285,29 @@ class Rig:
                 _close_quietly(bus)
             if self.sim is not None:
                 _close_quietly(self.sim, "stop")
+
+
+def _quick_stop_all(drives: list, errors: list) -> None:
+    """Quick stop every drive at once: each driver's quick_stop() waits for its drive to change state
+    (a statusword after the next SYNC and decode), so in turn the last drive got its command tens of
+    ms late; the others run in short-lived threads while the first runs here."""
+
+    def stop(driver) -> None:
+        try:
+            driver.quick_stop()
+        except Exception as exc:  # kept and reported by the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=stop, args=(d,), name=f"quick-stop-{getattr(d, 'name', i)}", daemon=True)
+               for i, d in enumerate(drives[1:])]
+    for thread in threads:
+        thread.start()
+    if drives:
+        stop(drives[0])
+    for thread in threads:
+        thread.join(QUICK_STOP_JOIN_S)
+        if thread.is_alive():
+            errors.append(TransportError(f"safe state: {thread.name} still waiting after {QUICK_STOP_JOIN_S:g} s"))
 
 
 def _close_quietly(obj, method: str = "close") -> None:
