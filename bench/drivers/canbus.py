@@ -132,7 +132,7 @@ class CanBus:
         try:
             self.network = canopen.Network(self.bus)
             self.network.listeners.append(_Collector(self))
-            self.network.NOTIFIER_CYCLE = 0.1  # notifier thread notices close() quickly
+            self.network.NOTIFIER_CYCLE = 0.05  # notifier thread notices close() quickly
             self.network.connect()
             self._decoder = threading.Thread(target=self._decode_loop, name=f"can-decode-{channel}", daemon=True)
             self._decoder.start()

@@ -87,7 +87,7 @@ class ScriptedNode:
     def __init__(self, channel: str, node_id: int, eds: Path):
         self.lock = threading.RLock()
         self.network = canopen.Network()
-        self.network.NOTIFIER_CYCLE = 0.1
+        self.network.NOTIFIER_CYCLE = 0.02
         self.network.connect(interface="virtual", channel=channel)
         self.node = self.network.create_node(node_id, str(eds))
         self.node_id = node_id
