@@ -36,6 +36,8 @@ _ACCEPTED: dict[str, dict[str, float]] = {
     "°C": {"°C": 1.0, "C": 1.0, "degC": 1.0},
     "kg·m²": {"kg·m²": 1.0, "kgm2": 1.0, "kg*m^2": 1.0, "kg.m2": 1.0, "kg·cm²": 1e-4},
     "N·m·s/rad": {"N·m·s/rad": 1.0, "Nms/rad": 1.0},
+    "N·m/A": {"N·m/A": 1.0, "Nm/A": 1.0},  # motor torque constant Kt
+    "V·s/rad": {"V·s/rad": 1.0, "Vs/rad": 1.0, "V/krpm": 1.0 / (1000.0 * units.RPM_RAD_S)},  # back-EMF Ke
     "1": {"1": 1.0, "": 1.0, "%": 0.01},
 }
 

@@ -270,7 +270,7 @@ class MotorConstants(Sequence):
     measurements = (
         Measurement("torque_constant", unit="N·m/A",
                     description="Kt: slope of shaft torque on phase current (A rms) at held speed"),
-        Measurement("back_emf_constant", unit="V·s/rad",
+        Measurement("back_emf_constant", unit="V·s/rad", display_unit="V/krpm",
                     description="Ke: slope of open-circuit line-to-line voltage (V rms) on speed"),
         Measurement("torque_constant_from_ke", unit="N·m/A",
                     description="√3·Ke: Kt a sinusoidal 3-phase PMSM has with this Ke (G10)"),
