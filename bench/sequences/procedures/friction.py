@@ -242,26 +242,30 @@ class NoLoadTorque(Sequence):
 
 @dataclass(frozen=True)
 class BreakawayParameters:
-    torque_rate_nm_s: float = field(default=0.05, metadata={"gt": 0})
     max_torque_nm: float = field(default=0.5, metadata={"gt": 0})  # give up above this (no motion: inf)
+    ramp_time_s: float = field(default=10.0, metadata={"gt": 0})  # 0 → max_torque_nm; sets the rate
     motion_threshold_rad: float = field(default=1e-3, metadata={"gt": 0})  # at the input shaft
     smoothing_s: float = field(default=0.02, metadata={"ge": 0})  # moving average of the flange torque
     directions: Directions = "both"
     settle_s: float = field(default=0.3, metadata={"ge": 0})  # at rest before each ramp
     rest_timeout_s: float = field(default=5.0, metadata={"gt": 0})  # for the shaft to stop after a ramp
 
+    @property
+    def torque_rate_nm_s(self) -> float:
+        return self.max_torque_nm / self.ramp_time_s
+
 
 @dataclass(frozen=True)
 class StartingTorqueParameters(BreakawayParameters):
-    """Input-side ramp: the catalogue's 15 N·cm (CSF-25-50) is reached in 3 s at 0.05 N·m/s."""
+    """Input side, 0.05 N·m/s: the catalogue's 15 N·cm (CSF-25-50) is reached after 3 s."""
 
 
 @dataclass(frozen=True)
 class BackDrivingTorqueParameters(BreakawayParameters):
-    """Output-side ramp: the catalogue's 9 N·m (CSF-25-50) is reached in 4.5 s at 2 N·m/s."""
+    """Output side, 2 N·m/s: the catalogue's 9 N·m (CSF-25-50) is reached after 4.5 s."""
 
-    torque_rate_nm_s: float = field(default=2.0, metadata={"gt": 0})
     max_torque_nm: float = field(default=30.0, metadata={"gt": 0})
+    ramp_time_s: float = field(default=15.0, metadata={"gt": 0})
 
 
 @dataclass(frozen=True)
@@ -320,7 +324,7 @@ class _Breakaway:
         self._at_rest(ctx)
         start = ctx.now()
         angle0 = self._input_angle()
-        duration = self.max_torque_nm / p.torque_rate_nm_s
+        duration = self.max_torque_nm / p.torque_rate_nm_s  # the rate stays as given if max is capped
         t0 = time.monotonic()
         moved = False
         applied = 0.0
