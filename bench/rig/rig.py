@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SERIAL_TIMEOUT_S = 0.2
 LIVE_BUFFER_S = 30.0
+# PDOs are decoded in batches this often: the interlocks see a sample at most this much after its frame
+# (CanBus's own default is 10 ms; at 5 ms the crossing-to-quick-stop maximum keeps its 20 ms target
+# with margin, see benchmarks/rig_endurance.py)
+CAN_DECODE_PERIOD_S = 0.005
 QUICK_STOP_JOIN_S = 5.0  # a drive's quick_stop() gives up after its state_transition_s (1 s by default)
 SIM_READY_TIMEOUT_S = 30.0  # first plant step (numba compile when its cache is stale)
 
@@ -142,7 +146,8 @@ class Rig:
             if bus.kind == "can":
                 from bench.drivers.canbus import CanBus
 
-                return CanBus(bus.interface, bus.channel, bus.bitrate, bus.sync_rate_hz, self.timebase)
+                return CanBus(bus.interface, bus.channel, bus.bitrate, bus.sync_rate_hz, self.timebase,
+                              decode_period_s=CAN_DECODE_PERIOD_S)
             from bench.drivers.serial_line import SerialLine
 
             port = self.sim.serial_port(name) if (self.sim is not None and bus.port.startswith("sim:")) else bus.port
