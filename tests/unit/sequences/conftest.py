@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -65,7 +64,10 @@ class FakeRig:
 def rig_config(tmp_path):
     """configs/sim_reducer.toml copied beside a runs folder in tmp_path (real loader, real hash)."""
     path = tmp_path / "rig.toml"
-    shutil.copy(ROOT / "configs" / "sim_reducer.toml", path)
+    text = (ROOT / "configs" / "sim_reducer.toml").read_text(encoding="utf-8")
+    # the rig file names its spec relative to itself: keep it pointing at the project's spec
+    text = text.replace('spec = "../specs/', f'spec = "{ROOT.as_posix()}/specs/')
+    path.write_text(text, encoding="utf-8")
     return load_rig_config(path)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +17,8 @@ from bench.recording import RunIndex, open_run
 from bench.sequences import Measurement, Outcome, Sequence, Verdict, load_spec, run_sequence
 from bench.streams import ChannelSpec, SampleBlock
 from bench.units import arcmin_to_rad
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class LoopParameters:
 class FakeLoop(Sequence):
     """Measures what its parameters say, publishes a known ramp on a channel, attaches a file."""
 
-    name = "hysteresis"
+    name = "fake_loop"  # not a real procedure name: the spec has parameters for "hysteresis"
     title = "fake loop"
     Parameters = LoopParameters
     measurements = (
@@ -77,7 +81,7 @@ def test_pass_run_writes_a_complete_record(rig, tmp_path, spec_path):
     run = open_run(result.path)
     rec = run.record
     assert run.complete and rec["outcome"] == "PASS" and rec["run_id"] == result.run_id
-    assert rec["procedure"] == "hysteresis" and rec["operator"] == "tester"
+    assert rec["procedure"] == "fake_loop" and rec["operator"] == "tester"
     assert rec["unit"]["serial"] == "SN-0001" and rec["unit"]["type"] == "CSF-25-50"
     assert rec["rig"]["sha256"] == rig.config.sha256 and len(rec["rig"]["sha256"]) == 64
     assert rec["spec"]["type"] == "CSF-25-50" and len(rec["spec"]["sha256"]) == 64
@@ -128,7 +132,13 @@ def test_value_outside_spec_limit_fails_and_marginal_passes(rig, tmp_path, spec_
     assert json.loads((marginal.path / "record.json").read_text())["measurements"][0]["outcome"] == "MARGINAL"
 
 
-def test_without_spec_the_declared_limits_apply(rig, tmp_path):
+def test_without_spec_the_declared_limits_apply(tmp_path, rig_factory):
+    from bench.config import load_rig_config
+
+    text = (ROOT / "configs" / "sim_reducer.toml").read_text()
+    (tmp_path / "rig.toml").write_text(re.sub(r'(?m)^spec = .*\n', "", text, count=1))
+    rig = rig_factory(load_rig_config(tmp_path / "rig.toml"))
+
     class Declared(FakeLoop):
         name = "declared"
         measurements = (Measurement("hysteresis_loss", unit="rad", high=arcmin_to_rad(0.4)),
@@ -358,7 +368,7 @@ def test_spec_named_by_the_rig_file_is_used(tmp_path, spec_path, rig_factory):
     from bench.config import load_rig_config
 
     text = (spec_path.parents[1] / "configs" / "sim_reducer.toml").read_text()
-    text = text.replace('rated_torque_nm = 39.0\n', f'rated_torque_nm = 39.0\nspec = "{spec_path}"\n', 1)
+    text = re.sub(r'(?m)^spec = .*$', f'spec = "{spec_path}"', text, count=1)
     (tmp_path / "rig.toml").write_text(text)
     rig = rig_factory(load_rig_config(tmp_path / "rig.toml"))
     result = run_sequence(FakeLoop, rig, runs_dir=tmp_path / "runs", params={"loss_arcmin_fraction": 1.5})
