@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import DeviceConfig, RigConfig, load_rig_config
-from bench.errors import BenchError, ConfigError, ConfigProblem, InterlockTripped, TransportError
+from bench.errors import (BenchError, ConfigError, ConfigProblem, DeviceFault, DeviceTimeoutError, InterlockTripped,
+                          TransportError)
 from bench.rig.registry import DRIVERS
 from bench.rig.safety import SafetySupervisor, Trip, interlocks_from_limits
 from bench.streams import Hub, RingBuffer, SampleBlock
@@ -87,6 +88,9 @@ class Rig:
                 self._wait_for_plant()
             for name in self._buses_in_use():
                 self.buses[name] = self._open_bus(name)
+                add_callback = getattr(self.buses[name], "add_error_callback", None)
+                if callable(add_callback):
+                    add_callback(lambda exc, _name=name: self._bus_error(_name, exc))
             for role, device in self.config.devices.items():
                 self.devices[role] = self._open_device(role, device)
             for role, driver in self.devices.items():
@@ -211,8 +215,18 @@ class Rig:
     # errors from receive threads
     def _device_error(self, role: str, exc: BaseException) -> None:
         self.errors.append(exc)
-        kind = "fault" if type(exc).__name__ == "DeviceFault" else "transport"
+        if isinstance(exc, DeviceFault):
+            kind = "fault"
+        elif isinstance(exc, DeviceTimeoutError) and str(exc.request).startswith("heartbeat"):
+            kind = "watchdog"  # a lost heartbeat is the node's watchdog, as a silent channel is the stream's
+        else:
+            kind = "transport"
         self.safety.trip(kind, f"{role}: {exc}")
+
+    def _bus_error(self, name: str, exc: BaseException) -> None:
+        """An error of a bus that no driver owns (receive error, decoder error, a stray node's PDO)."""
+        self.errors.append(exc)
+        self.safety.trip("transport", f"bus {name}: {exc}")
 
     def _on_trip(self, trip: Trip) -> None:
         for listener in list(self.trip_listeners):

@@ -97,7 +97,7 @@ def test_heartbeat_lost_trips(make_rig_file, bus_listener):
         enable_drives(rig)
         start = time.monotonic()
         rig.sim.simulators["encoder_out"].stop_heartbeat()
-        trip = _trip(rig, "transport")
+        trip = _trip(rig, "watchdog")
         assert "encoder_out" in trip.cause and "heartbeat 0x703" in trip.cause
         assert trip.monotonic_s - start < 1.5
         listener.wait_for_controlword(NODE_IN, QUICK_STOP_CW_BYTES, after_s=start)
@@ -139,6 +139,24 @@ def test_transport_error_of_a_serial_instrument_trips(make_rig_file, bus_listene
         listener.wait_for_controlword(NODE_IN, QUICK_STOP_CW_BYTES, after_s=start)
         listener.wait_for_controlword(NODE_LOAD, QUICK_STOP_CW_BYTES, after_s=start)
         _drives_disabled(rig)
+
+
+def test_transport_error_on_the_can_bus_trips(make_rig_file, bus_listener):
+    """A frame no driver can place (a TPDO of node 5, which the rig file does not have) is a bus error."""
+    import can
+
+    path, channel = make_rig_file()
+    listener = bus_listener(channel)
+    with Rig.from_config(path) as rig:
+        enable_drives(rig)
+        start = time.monotonic()
+        listener.bus.send(can.Message(arbitration_id=0x185, data=bytes.fromhex("0102"), is_extended_id=False))
+        trip = _trip(rig, "transport")
+        assert trip.cause.startswith("bus can0") and "0x185" in trip.cause
+        listener.wait_for_controlword(NODE_IN, QUICK_STOP_CW_BYTES, after_s=start)
+        listener.wait_for_controlword(NODE_LOAD, QUICK_STOP_CW_BYTES, after_s=start)
+        _drives_disabled(rig)
+        assert any("0x185" in str(e) for e in rig.errors)
 
 
 def test_emergency_stop_from_another_thread(make_rig_file, bus_listener):
