@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from bench.sequences.procedures.efficiency import EfficiencyMap
 from bench.sequences.procedures.friction import BackDrivingTorque, NoLoadTorque, StartingTorque
 from bench.sequences.procedures.motor import Cogging, MotorConstants, TorqueRipple
 from bench.sequences.procedures.torsion import Hysteresis
 from bench.sequences.procedures.transmission import TransmissionError
 
-PROCEDURES = {cls.name: cls for cls in (Hysteresis, TransmissionError, NoLoadTorque, StartingTorque, BackDrivingTorque,
+
+PROCEDURES = {cls.name: cls for cls in (Hysteresis, TransmissionError, EfficiencyMap, NoLoadTorque, StartingTorque, BackDrivingTorque,
                                           TorqueRipple, Cogging, MotorConstants)}
 
-__all__ = ["PROCEDURES", "Hysteresis", "TransmissionError", "NoLoadTorque", "StartingTorque",
+__all__ = ["PROCEDURES", "Hysteresis", "TransmissionError", "EfficiencyMap", "NoLoadTorque", "StartingTorque",
            "BackDrivingTorque", "TorqueRipple", "Cogging", "MotorConstants"]
