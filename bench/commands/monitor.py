@@ -2,7 +2,7 @@
 
 On a terminal the table is redrawn in place (ANSI: cursor home, clear); otherwise (a pipe, a log file)
 one snapshot per interval is printed, each headed by its time, so the output reads as a log.
-Ctrl-C ends the monitor normally: the rig is closed, which brings it to its safe state first.
+Ctrl-C (or SIGTERM) ends the monitor normally: the rig is closed, which brings it to its safe state first.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from bench.commands.status import display_value, table, trip_lines
+from bench.commands.status import display_value, rig_session, table, trip_lines
 
 CLEAR = "\x1b[H\x1b[J"  # cursor home, clear to the end of the screen
 
@@ -51,7 +51,6 @@ def snapshot_lines(rig, names: list[str], previous: dict[str, tuple[int, float]]
 
 def run(args: Any) -> int:
     from bench.errors import BenchError
-    from bench.rig import Rig
 
     if args.interval <= 0:
         raise BenchError(f"--interval must be > 0 s, got {args.interval:g}")
@@ -59,7 +58,7 @@ def run(args: Any) -> int:
         raise BenchError(f"--duration must be >= 0 s, got {args.duration:g}")
     out = sys.stdout
     tty = out.isatty()
-    with Rig.from_config(args.rig) as rig:
+    with rig_session(args.rig) as rig:
         names = _selected(rig.rings, args.channel)
         if not names:
             raise BenchError(f"no channel matches {', '.join(args.channel)} (channels: {', '.join(sorted(rig.rings))})")

@@ -3,18 +3,18 @@
 The run is closed with outcome DONE after ``S`` seconds. Ctrl-C (SIGINT) is an emergency stop: the rig
 goes to its safe state at once (quick stop, disable, set points released), the recording goes on for a
 moment so the run shows the drives' state after the stop, and the run is closed ABORTED; exit code 130.
+SIGTERM (``kill``) is handled like Ctrl-C.
 A second Ctrl-C while that happens does not cut it short. Safety trips during the run are kept in the
 record (``trips``) and make the exit code 1.
 """
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import sys
-import threading
 import time
 from typing import Any
+
+from bench.commands.status import rig_session, sigint_deferred, table
 
 EXIT_TRIPPED = 1
 EXIT_INTERRUPTED = 130  # the shell's code for "ended by SIGINT"
@@ -35,23 +35,6 @@ def register(sub) -> None:
 
 def trip_dict(trip) -> dict[str, Any]:
     return {"t_s": trip.t_s, "kind": trip.kind, "cause": trip.cause, "channel": trip.channel, "value": trip.value}
-
-
-@contextlib.contextmanager
-def _sigint_deferred():
-    """While stopping, a further Ctrl-C is noted instead of raising (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def note(signum, frame):  # noqa: ARG001 - signal handler signature
-        print("bench: still bringing the rig to its safe state and closing the run...", file=sys.stderr)
-
-    previous = signal.signal(signal.SIGINT, note)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def record(rig, runs_dir, duration_s: float, *, procedure: str = "record", serial: str | None = None,
@@ -84,18 +67,19 @@ def record(rig, runs_dir, duration_s: float, *, procedure: str = "record", seria
                 break
             sleep(min(left, 0.1))
         outcome, code = "DONE", EXIT_TRIPPED if rig.safety.trips else 0
-    except KeyboardInterrupt:
-        with _sigint_deferred():
-            rig.emergency_stop("Ctrl-C during bench record")
+    except KeyboardInterrupt as exc:
+        how = "SIGTERM" if exc.args == ("SIGTERM",) else "Ctrl-C"
+        with sigint_deferred():
+            rig.emergency_stop(f"{how} during bench record")
             time.sleep(SETTLE_S)
-        outcome, code, note = "ABORTED", EXIT_INTERRUPTED, "interrupted by Ctrl-C"
+        outcome, code, note = "ABORTED", EXIT_INTERRUPTED, f"interrupted by {how}"
     except BaseException as exc:
-        with _sigint_deferred():
+        with sigint_deferred():
             rig.safe_state()
         note = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        with _sigint_deferred():
+        with sigint_deferred():
             _close(writer, rig, outcome, note, time.monotonic() - started)
     return writer, outcome, code
 
@@ -120,13 +104,11 @@ def _close(writer, rig, outcome: str, note: str, recorded_s: float) -> None:
 def run(args: Any) -> int:
     from bench.errors import BenchError
     from bench.recording import resolve_runs_dir
-    from bench.rig import Rig
-    from bench.commands.status import table
 
     if not args.duration > 0:
         raise BenchError(f"--duration must be > 0 s, got {args.duration:g}")
     runs_dir = resolve_runs_dir(args.runs_dir, args.rig)
-    with Rig.from_config(args.rig) as rig:
+    with rig_session(args.rig) as rig:
         writer, outcome, code = record(rig, runs_dir, args.duration, procedure=args.procedure,
                                        serial=args.serial, operator=args.operator)
     samples = writer.stats()["samples"]
@@ -138,5 +120,6 @@ def run(args: Any) -> int:
     print(f"run {writer.run_id}: {outcome}, {sum(samples.values())} samples in {len(samples)} channels "
           f"({writer.path})")
     if outcome == "ABORTED":
-        print("bench: interrupted: rig brought to its safe state, run closed ABORTED", file=sys.stderr)
+        print(f"bench: {writer.record.get('note', 'interrupted')}: rig brought to its safe state, run closed ABORTED",
+              file=sys.stderr)
     return code

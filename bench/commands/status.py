@@ -7,7 +7,11 @@ device is described in one line, and how an SI channel value is shown in display
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import sys
+import threading
 import time
 from typing import Any
 
@@ -25,6 +29,47 @@ def register(sub) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+@contextlib.contextmanager
+def sigint_deferred():
+    """While the rig is being stopped, a further Ctrl-C is noted instead of cutting the stop short."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def note(signum, frame):  # noqa: ARG001 - signal handler signature
+        print("bench: still bringing the rig to its safe state...", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def rig_session(path):
+    """Open the rig of ``path`` for a command; SIGTERM is treated like Ctrl-C while it is open, and
+    closing (which brings the rig to its safe state first) is not cut short by another Ctrl-C."""
+    from bench.rig import Rig
+
+    previous_term = None
+    if threading.current_thread() is threading.main_thread():
+        def on_term(signum, frame):  # noqa: ARG001
+            raise KeyboardInterrupt("SIGTERM")
+
+        previous_term = signal.signal(signal.SIGTERM, on_term)
+    try:
+        rig = Rig.from_config(path)
+        try:
+            yield rig
+        finally:
+            with sigint_deferred():
+                rig.close()
+    finally:
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
+
+
 def device_where(config, role: str) -> str:
     """``can0 node 1`` / ``flange addr 1``: the bus and address of a device from the rig file."""
     dev = config.devices[role]
@@ -159,9 +204,7 @@ def status_lines(rig) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- command
 def run(args: Any) -> int:
-    from bench.rig import Rig
-
-    with Rig.from_config(args.rig) as rig:
+    with rig_session(args.rig) as rig:
         wait_for_values(rig, args.wait)
         for line in status_lines(rig):
             print(line)

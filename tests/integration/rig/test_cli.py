@@ -168,8 +168,8 @@ def _read_line(proc: subprocess.Popen, timeout_s: float) -> str:
     return proc.stdout.readline()
 
 
-def _sigint_child(args: list[str], cwd: Path) -> tuple[int, str, str]:
-    """Start ``args``, wait for its 'run ...: recording' line, record a moment, SIGINT, collect."""
+def _sigint_child(args: list[str], cwd: Path, sig: int = signal.SIGINT) -> tuple[int, str, str]:
+    """Start ``args``, wait for its 'run ...: recording' line, record a moment, send ``sig``, collect."""
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
     try:
@@ -177,7 +177,7 @@ def _sigint_child(args: list[str], cwd: Path) -> tuple[int, str, str]:
         assert first.startswith("run ") and "recording" in first, (first, proc.stderr.read() if proc.poll() else "")
         time.sleep(0.5)
         assert proc.poll() is None
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         out, err = proc.communicate(timeout=20)
         return proc.returncode, first + out, err
     finally:
@@ -216,3 +216,14 @@ def test_sigint_to_bench_record_closes_the_run_aborted(make_rig_file, tmp_path):
     assert re.search(rf"^run {run.run_id}: ABORTED", out, flags=re.MULTILINE)
     for role in ("drive_in", "drive_load"):
         assert _states(run, role)[-1] is State.SWITCH_ON_DISABLED
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
+def test_sigterm_to_bench_record_is_handled_like_ctrl_c(make_rig_file, tmp_path):
+    path, _ = make_rig_file()
+    code, out, err = _sigint_child([sys.executable, "-m", "bench.cli", "record", "--rig", str(path),
+                                    "--duration", "60"], ROOT, sig=signal.SIGTERM)
+    assert code == EXIT_INTERRUPTED, err
+    assert "Traceback" not in err and "interrupted by SIGTERM" in err
+    (run,) = list_runs(path.parent / "runs")
+    assert run.complete and run.outcome == "ABORTED" and run.record["trips"][0]["cause"].startswith("SIGTERM")
