@@ -83,6 +83,7 @@ class SafetySupervisor:
         self._watched: dict[str, float] = {}  # channel → silent timeout
         self._last_seen: dict[str, float] = {}
         self._callbacks: list[Callable[[SampleBlock], None]] = []
+        self._excursions: list[dict[str, bool]] = []  # per interlock: channels now out of limits
         self._thread: threading.Thread | None = None
         self.safe_state_count = 0
 
@@ -108,10 +109,12 @@ class SafetySupervisor:
         return bool(self.trips) or bool(self._pending)
 
     def reset(self) -> None:
-        """Clear the latch after the cause has been dealt with."""
+        """Clear the latch after the cause has been dealt with; a value still out of limits trips again."""
         with self._lock:
             self.trips.clear()
             self._pending.clear()
+            for outside in self._excursions:
+                outside.clear()
 
     # tripping: callable from any thread, never blocks
     def trip(self, kind: str, cause: str, channel: str | None = None, value: float | None = None) -> None:
@@ -131,7 +134,8 @@ class SafetySupervisor:
         def matches(name: str) -> bool:
             return name.startswith(prefix) and name.endswith(suffix) if wildcard else name == pattern
 
-        outside: dict[str, bool] = {}  # channel → its last value was out of limits
+        outside: dict[str, bool] = {}  # channel → its last value was out of limits (cleared by reset())
+        self._excursions.append(outside)
 
         def check(block: SampleBlock) -> None:
             if not matches(block.channel):

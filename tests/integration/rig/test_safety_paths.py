@@ -223,5 +223,9 @@ def test_a_value_staying_out_of_limits_trips_once_per_excursion():
         wait_until(lambda: len(sup.trips) >= 3, 2.0, "three trips")
         time.sleep(0.05)
         assert [t.value for t in sup.trips] == [10.5, 10.8, -11.0]
+        sup.reset()  # re-armed: a value still out of limits after the reset trips again
+        publish([-11.5])
+        wait_until(lambda: len(sup.trips) == 1, 2.0, "a trip after the reset")
+        assert sup.trips[0].value == -11.5
     finally:
         sup.stop()
