@@ -416,16 +416,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit-nm", type=float, default=20.0, help="torque limit for the trips (default 20 N·m)")
     parser.add_argument("--ramp-nm-s", type=float, default=100.0, help="load torque ramp rate (default 100 N·m/s)")
     parser.add_argument("--no-record", action="store_true", help="do not record the endurance run to disk")
+    parser.add_argument("--switch-interval", type=float, default=None, metavar="S",
+                        help="sys.setswitchinterval(S) first (Python's default 0.005 s): how long a thread "
+                             "woken by I/O may wait for the GIL while another runs Python code")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the trips with the baseline decode period (CanBus default)")
     args = parser.parse_args(argv)
     logging.getLogger("bench.rig.safety").setLevel(logging.CRITICAL)  # the trips are the point here
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
     print(f"rig_endurance: {SIM_REDUCER.relative_to(ROOT)}, CAN SYNC 1 kHz, torque_out polled at 1 kHz, "
-          f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}", flush=True)
+          f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}, GIL switch interval "
+          f"{sys.getswitchinterval() * 1e3:g} ms, load average {os.getloadavg()[0]:.1f}", flush=True)
     with tempfile.TemporaryDirectory(prefix="rig_endurance_") as tmp:
         folder = Path(tmp)
         if args.duration > 0:
             report_endurance(endurance(folder, args.duration, not args.no_record, args.warmup))
+            print(f"  (machine load average now {os.getloadavg()[0]:.1f})", flush=True)
         if args.trips > 0:
             ours = rig_module.CAN_DECODE_PERIOD_S
             results = []

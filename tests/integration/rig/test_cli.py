@@ -227,3 +227,18 @@ def test_sigterm_to_bench_record_is_handled_like_ctrl_c(make_rig_file, tmp_path)
     assert "Traceback" not in err and "interrupted by SIGTERM" in err
     (run,) = list_runs(path.parent / "runs")
     assert run.complete and run.outcome == "ABORTED" and run.record["trips"][0]["cause"].startswith("SIGTERM")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
+def test_bench_record_killed_with_sigkill_leaves_a_readable_run(make_rig_file, capsys):
+    path, _ = make_rig_file()
+    code, _, _ = _sigint_child([sys.executable, "-m", "bench.cli", "record", "--rig", str(path),
+                                "--duration", "60"], ROOT, sig=signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    (run,) = list_runs(path.parent / "runs")
+    assert run.incomplete and not run.complete
+    # written incrementally (flushed every 0.25 s): the 0.5 s before the kill are mostly on disk
+    t, sw = run.read("drive_in.statusword")
+    assert len(t) >= 100 and np.all(np.diff(t) > 0)
+    assert main(["runs", "--runs-dir", str(path.parent / "runs")]) == 0
+    assert "INCOMPLETE" in capsys.readouterr().out
