@@ -67,6 +67,7 @@ def test_alarm_is_a_device_fault(rig, plant):
     driver.read()
 
 
+@pytest.mark.parametrize("rig", ["pty"], indirect=True)  # one endpoint is enough here (test time)
 @pytest.mark.parametrize("fault, error", [
     ("garbage", ProtocolError), ("truncate", ProtocolError), ("corrupt", ProtocolError),
     ("drop", DeviceTimeoutError),
@@ -90,6 +91,7 @@ def test_each_fault_is_retried_counted_and_recovered(rig, fault, error):
     assert driver.read_torque_nm() == pytest.approx(-12.5, abs=0.005)  # recovered by itself
 
 
+@pytest.mark.parametrize("rig", ["pty"], indirect=True)  # one endpoint is enough here (test time)
 def test_slow_answer_times_out_and_the_late_answer_is_not_taken_for_the_next(rig, plant):
     sim, line, driver, _ = rig
     sim.faults.inject(delay_s=0.7)  # later than all three attempts (3 x 0.2 s)

@@ -78,6 +78,7 @@ def test_exception_response_is_a_device_fault_not_retried(bus):
     assert torque.stats.retries == 0
 
 
+@pytest.mark.parametrize("bus", ["pty"], indirect=True)  # one endpoint is enough here (test time)
 @pytest.mark.parametrize("fault, error", [
     ("garbage", ProtocolError), ("truncate", ProtocolError), ("corrupt", ProtocolError),
     ("drop", DeviceTimeoutError),
@@ -100,6 +101,7 @@ def test_each_fault_is_retried_counted_and_recovered(bus, fault, error):
     assert torque.read_torque_nm() == pytest.approx(-12.5)
 
 
+@pytest.mark.parametrize("bus", ["pty"], indirect=True)  # one endpoint is enough here (test time)
 def test_slow_answer(bus):
     sim, line, torque, _, _ = bus
     sim.faults.inject(delay_s=0.05)  # slow but within the timeout
@@ -130,6 +132,7 @@ def test_line_closed_and_reopened(bus):
     assert line.stats.reopens >= 1
 
 
+@pytest.mark.parametrize("bus", ["pty"], indirect=True)  # one endpoint is enough here (test time)
 def test_two_devices_share_the_line_from_two_threads(bus):
     sim, line, torque, temperature, _ = bus
     results: dict[str, list] = {"t": [], "c": []}
@@ -155,6 +158,7 @@ def test_two_devices_share_the_line_from_two_threads(bus):
     assert torque.stats.retries == temperature.stats.retries == 0
 
 
+@pytest.mark.parametrize("bus", ["pty"], indirect=True)  # one endpoint is enough here (test time)
 def test_polled_streams_publish_flagged_samples(bus, plant):
     sim, line, torque, temperature, blocks = bus
     plant.sensors.temperature.open.add("reducer")

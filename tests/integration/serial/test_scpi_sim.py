@@ -57,6 +57,7 @@ def test_connect_selects_items_and_reads_si(analyzer, plant):
     assert power["p_mech_w"] == pytest.approx(375.0, rel=1e-5)  # Pm = 2π·n·T/60 = ω·T
 
 
+@pytest.mark.parametrize("analyzer", ["tcp"], indirect=True)  # one endpoint is enough here (test time)
 def test_nan_and_inf_become_flagged_nan_samples(analyzer, plant):
     sim, line, driver, blocks = analyzer
     _motor(plant)
@@ -92,6 +93,7 @@ def test_refused_item_is_a_device_fault_from_the_error_queue(analyzer):
     assert info.value.code == -224 and "power" in str(info.value)
 
 
+@pytest.mark.parametrize("analyzer", ["tcp"], indirect=True)  # one endpoint is enough here (test time)
 @pytest.mark.parametrize("fault, error", [
     ("garbage", ProtocolError), ("truncate", ProtocolError), ("corrupt", ProtocolError),
     ("drop", DeviceTimeoutError),
