@@ -63,6 +63,13 @@ def test_little_endian_word_order_from_the_settings(plant):
         assert big.read_torque_nm() != pytest.approx(-12.5)
 
 
+def test_scaled_integer_register_from_the_settings(bus):
+    sim, line, torque, _, _ = bus
+    milli = ModbusTorqueAmplifier(line, name="t_int", address=1, settings={
+        "torque_register": 4, "data_type": "int32", "torque_scale": 1e-3, "torque_offset_nm": 0.5})
+    assert milli.read_torque_nm() == pytest.approx(-12.5 + 0.5)  # int32 mN·m · 0.001 + offset
+
+
 def test_tare_writes_a_register(bus, plant):
     sim, line, torque, _, _ = bus
     torque.tare(True)
