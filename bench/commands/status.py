@@ -8,6 +8,7 @@ device is described in one line, and how an SI channel value is shown in display
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import signal
 import sys
@@ -95,6 +96,8 @@ def device_identity(driver) -> str:
         names = {"vendor_id": "vendor", "product_code": "product", "revision": "rev", "serial": "serial"}
         parts += [f"{names.get(k, k)}=0x{v:08X}" if isinstance(v, int) else f"{names.get(k, k)}={v}"
                   for k, v in identity.items()]
+    elif dataclasses.is_dataclass(identity) and not isinstance(identity, type):  # e.g. SCPI *IDN?
+        parts += [f"{k}={v}" for k, v in dataclasses.asdict(identity).items() if v not in (None, "")]
     elif isinstance(identity, str) and identity:
         parts.append(identity.strip())
     elif isinstance(identity, int):

@@ -20,6 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 SIM_REDUCER = ROOT / "configs" / "sim_reducer.toml"
+SIM_MOTOR = ROOT / "configs" / "sim_motor.toml"
 
 # CiA 402 controlword "quick stop" command: bit 1 (enable voltage) = 1, bit 2 (quick stop) = 0,
 # bits 0, 3 and 7 = 0 (CiA 402-2, device control commands) → 0x0002, little-endian on the wire.
@@ -33,7 +34,8 @@ EMCY_BASE = 0x080
 
 
 def edit_rig_text(text: str, *, channel: str, runs_dir: Path, limits: dict[str, float] | None = None,
-                  device_lines: dict[str, list[str]] | None = None, append: str = "") -> str:
+                  device_lines: dict[str, list[str]] | None = None, append: str = "",
+                  source: Path = SIM_REDUCER) -> str:
     """The sim_reducer rig file with a unique CAN channel, an absolute spec path, a runs folder, and edits.
 
     ``device_lines[role]`` are TOML lines put at the top of ``[devices.role]`` (a key already in that
@@ -41,13 +43,13 @@ def edit_rig_text(text: str, *, channel: str, runs_dir: Path, limits: dict[str, 
     """
     def sub_once(pattern: str, repl: str, s: str) -> str:
         new, n = re.subn(pattern, repl, s, count=1, flags=re.MULTILINE)
-        assert n == 1, f"rig file edit: pattern {pattern!r} not found in {SIM_REDUCER.name}"
+        assert n == 1, f"rig file edit: pattern {pattern!r} not found in {source.name}"
         return new
 
     text = sub_once(r'^(\[buses\.can0\][^\[]*?^channel\s*=\s*)"[^"]*"', rf'\g<1>"{channel}"', text)
     spec = re.search(r'^spec\s*=\s*"([^"]*)"', text, flags=re.MULTILINE)
     if spec:
-        text = text.replace(spec.group(0), f'spec = "{(SIM_REDUCER.parent / spec.group(1)).resolve()}"')
+        text = text.replace(spec.group(0), f'spec = "{(source.parent / spec.group(1)).resolve()}"')
     text = f'runs_dir = "{runs_dir}"\n' + text
     for key, value in (limits or {}).items():
         text = sub_once(rf"^(\[limits\][^\[]*?^{key}\s*=\s*)[^\s#]+", rf"\g<1>{value!r}", text)
@@ -67,10 +69,10 @@ def edit_rig_text(text: str, *, channel: str, runs_dir: Path, limits: dict[str, 
 @pytest.fixture
 def make_rig_file(tmp_path):
     """``make_rig_file(**edits) -> (path, channel)``: a temp rig file (see :func:`edit_rig_text`)."""
-    def make(**edits) -> tuple[Path, str]:
+    def make(source: Path = SIM_REDUCER, **edits) -> tuple[Path, str]:
         channel = f"rigtest_{uuid.uuid4().hex[:10]}"
-        text = edit_rig_text(SIM_REDUCER.read_text(encoding="utf-8"), channel=channel,
-                             runs_dir=tmp_path / "runs", **edits)
+        text = edit_rig_text(source.read_text(encoding="utf-8"), channel=channel, runs_dir=tmp_path / "runs",
+                             source=source, **edits)
         path = tmp_path / f"rig_{channel}.toml"
         path.write_text(text, encoding="utf-8")
         return path, channel

@@ -25,7 +25,7 @@ from bench.protocols.cia402 import State, decode_state
 from bench.recording import list_runs, open_run
 from bench.rig import Rig
 
-from .conftest import QUICK_STOP_CW_BYTES, enable_drives
+from .conftest import QUICK_STOP_CW_BYTES, SIM_MOTOR, enable_drives
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -61,6 +61,15 @@ def test_status_shows_devices_identities_states_and_values(make_rig_file, capsys
     assert re.search(r"^torque_out\.torque_nm\s+\S+\s+N·m", out, flags=re.MULTILINE)
     assert _value(out, "drive_in.statusword").startswith("0x")
     assert "TRIPPED" not in out
+
+
+def test_status_of_the_motor_bench_shows_the_power_analyzer_identity(make_rig_file, capsys):
+    path, _ = make_rig_file(source=SIM_MOTOR)
+    assert main(["status", "--rig", str(path), "--wait", "0.3"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("power "))
+    assert re.search(r"manufacturer=\S+ model=\S+ serial=\S+ firmware=", row), row  # from *IDN?
+    assert re.search(r"^power\.p_total_w\s+\S+\s+W\s", out, flags=re.MULTILINE)
 
 
 def test_a_device_that_does_not_answer_is_one_clear_line_naming_it(make_rig_file, capsys):
