@@ -180,6 +180,15 @@ class Dsp7000:
         else:
             self._batcher.add(t_s, self._to_si(record), (0, 0))
 
+    def _unexpected(self, exc: Exception) -> None:
+        """A reader thread never dies: an unforeseen error is counted, kept, reported, then reading goes on."""
+        self.stats.missed_polls += 1
+        error = TransportError(f"{self.name}: stream failed unexpectedly: {exc!r}")
+        error.__cause__ = exc
+        self.stats.note(error)
+        self.errors.failed(error)
+        self._stop.wait(0.05)
+
     def _run_polled(self) -> None:
         period = 1.0 / self.stream_rate_hz
         next_s = time.monotonic()
@@ -194,6 +203,8 @@ class Dsp7000:
                 self.errors.failed(exc)
                 if not self.line.is_open:
                     self._stop.wait(0.05)  # the line is down: do not spin while it is reopened
+            except Exception as exc:  # a bug or an unforeseen answer: keep reading, report it  # noqa: BLE001
+                self._unexpected(exc)
             now = time.monotonic()
             if now - last_flush >= self.settings.publish_interval_s:
                 self._batcher.flush()
@@ -239,6 +250,8 @@ class Dsp7000:
                 self.stats.note(exc)
                 self.errors.failed(exc)
                 self._stop.wait(0.05)
+            except Exception as exc:  # noqa: BLE001  (see _unexpected)
+                self._unexpected(exc)
             now = time.monotonic()
             if now - last_flush >= self.settings.publish_interval_s:
                 self._batcher.flush()

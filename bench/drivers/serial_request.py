@@ -264,6 +264,13 @@ class PolledDevice:
                 self.errors.failed(exc)
                 if not self.line.is_open:
                     self._stop.wait(0.05)
+            except Exception as exc:  # a bug or an unforeseen answer: keep reading, report it  # noqa: BLE001
+                self.stats.missed_polls += 1
+                error = TransportError(f"{self.name}: poll failed unexpectedly: {exc!r}")
+                error.__cause__ = exc
+                self.stats.note(error)
+                self.errors.failed(error)
+                self._stop.wait(0.05)
             now = time.monotonic()
             if now - last_flush >= self.publish_interval_s:
                 self._batcher.flush()

@@ -197,3 +197,25 @@ def test_continuous_stream_survives_the_line_closed_and_reopened(plant):
         assert before > 30 and after > before + 30
         assert len(reported) == 1 and isinstance(reported[0], TransportError)  # once per outage
         assert line.stats.reopens >= 1
+
+
+@pytest.mark.parametrize("rig", ["pty"], indirect=True)  # one endpoint is enough here (test time)
+def test_reader_thread_survives_an_unforeseen_error_and_reports_it(rig, monkeypatch):
+    sim, line, driver, blocks = rig
+    reported = []
+    driver.set_error_callback(reported.append)
+    calls = {"n": 0}
+    real = driver._to_si
+
+    def flaky(record):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise ZeroDivisionError("a bug in a conversion")
+        return real(record)
+
+    monkeypatch.setattr(driver, "_to_si", flaky)
+    driver.start_streaming(200.0)
+    time.sleep(0.3)
+    driver.stop_streaming()
+    assert len(reported) == 1 and "ZeroDivisionError" in str(reported[0])
+    assert sum(len(b) for b in blocks if b.channel == "dyno.torque_nm") > 20  # kept reading afterwards
