@@ -126,7 +126,7 @@ class TorqueRipple(Sequence):
                     description="(T_max − T_min) / T_mean over the averaged mechanical revolution"),
         Measurement("torque_ripple_rms", unit="1", display_unit="%",
                     description="RMS(T − T_mean) / T_mean over the averaged revolution"),
-        Measurement("ripple_peak_to_peak", unit="N·m", description="T_max − T_min of the averaged revolution"),
+        Measurement("ripple_peak_to_peak", unit="N·m", display_unit="mNm", description="T_max − T_min of the averaged revolution"),
         Measurement("mean_torque", unit="N·m", description="mean shaft torque at the operating point"),
     )
 
@@ -195,10 +195,10 @@ class Cogging(Sequence):
     version = "1"
     Parameters = CoggingParameters
     measurements = (
-        Measurement("cogging_peak_to_peak", unit="N·m", description="p-p of T_cog(θ) = ½(T_fwd + T_rev)"),
-        Measurement("cogging_amplitude", unit="N·m", description="amplitude (peak) of the dominant cogging order"),
+        Measurement("cogging_peak_to_peak", unit="N·m", display_unit="mNm", description="p-p of T_cog(θ) = ½(T_fwd + T_rev)"),
+        Measurement("cogging_amplitude", unit="N·m", display_unit="mNm", description="amplitude (peak) of the dominant cogging order"),
         Measurement("cogging_order", unit="1", description="dominant cycles per revolution (LCM(slots, poles))"),
-        Measurement("friction_torque", unit="N·m",
+        Measurement("friction_torque", unit="N·m", display_unit="mNm",
                     description="drag of the unpowered motor: ½(T_fwd − T_rev) of the torque needed to turn it"),
     )
 

@@ -198,23 +198,26 @@ class ControlwordListener(can.Listener):
         self.bus.shutdown()
 
 
-@pytest.mark.parametrize("procedure", [TorqueRipple, Cogging])
-def test_abort_in_the_middle_disables_the_drives_and_closes_the_run_aborted(rig_file, procedure):
+@pytest.mark.parametrize("procedure, params", [
+    (TorqueRipple, {"speed_rad_s": "30 rpm", "revolutions": "3"}),
+    (Cogging, {"speed_rad_s": "30 rpm", "revolutions": "3"}),
+    (MotorConstants, {"kt_speed_rad_s": "100 rpm", "kt_steps": "8"}),
+], ids=["torque_ripple", "cogging", "motor_constants"])
+def test_abort_in_the_middle_disables_the_drives_and_closes_the_run_aborted(rig_file, procedure, params):
     path, channel = rig_file
     listener = ControlwordListener(channel)
     abort = threading.Event()
     recording = threading.Event()
     out: dict = {}
 
-    def on_progress(p):
-        if p.phase.startswith(("recording", "turning")) and p.fraction >= 0.2:
+    def on_progress(p):  # well inside the measuring phase (ripple: recording, cogging: turning, Kt: steps)
+        if p.fraction >= 0.2 and p.phase.startswith(("recording", "turning", "Kt:")):
             recording.set()
 
     try:
         with Rig.from_config(path) as rig:
             worker = threading.Thread(target=lambda: out.setdefault("result", run_sequence(
-                procedure, rig, params={"speed_rad_s": "30 rpm", "revolutions": "3"},
-                abort_event=abort, on_progress=on_progress)), name="test-sequence")
+                procedure, rig, params=params, abort_event=abort, on_progress=on_progress)), name="test-sequence")
             worker.start()
             try:
                 assert recording.wait(20.0), "the procedure never reached its recording phase"
