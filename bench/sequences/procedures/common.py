@@ -112,29 +112,67 @@ def revolutions_s(ratio: float, input_speed_rad_s: float, output_revolutions: fl
 def pair_latched(t_a, v_a, t_b, v_b, tolerance_s: float):
     """Pair the samples of two channels latched by the same CANopen SYNC, value to value.
 
-    Each SYNC makes every synchronous node send one sample, in order, so the k-th sample of one
-    stream and the (k + offset)-th of the other belong to the same instant. Reception times jitter and
-    bunch up (a late receive thread delivers several SYNCs' frames within a fraction of a period), so
-    pairing by nearest timestamp mismatches whole periods inside a burst; pairing by sequence does not.
-    The offset is the one whose pairs lie closest in time; pairs further apart than ``tolerance_s``
-    (a lost frame shifts the sequence) are dropped. No interpolation: interpolating a fast input angle
-    between samples would add its speed times the timing error to the result.
+    Every synchronous node answers each SYNC with one frame, and the answers of one SYNC all reach the
+    bus before those of the next. Reception times jitter and bunch up (a late receive thread delivers
+    several SYNCs' frames within a fraction of a period), so pairing by nearest timestamp mismatches
+    whole periods inside a burst. Frame order does not: the answer of the node that speaks second is
+    paired with the latest answer of the node that speaks first received before it. Which node speaks
+    first (on a real bus: the lower COB-ID) is found from the data: its partner follows closely.
+    A pair further apart than ``tolerance_s``, or one that would reuse a sample (a lost frame), is
+    dropped. No interpolation: interpolating a fast input angle between samples would add its speed
+    times the timing error to the result.
 
-    Returns ``(t_s, values_a, values_b)`` of the kept pairs.
+    Returns ``(t_s, values_a, values_b)`` of the kept pairs, on the timestamps of ``a``.
     """
     t_a, v_a, t_b, v_b = (np.asarray(x, dtype=float) for x in (t_a, v_a, t_b, v_b))
     if len(t_a) == 0 or len(t_b) == 0:
         raise BenchError("pair_latched: a channel delivered no samples")
-    best = None
-    for offset in range(-3, 4):
-        a0, b0 = max(0, -offset), max(0, offset)
-        n = min(len(t_a) - a0, len(t_b) - b0)
-        if n <= 0:
-            continue
-        spread = float(np.median(np.abs(t_a[a0:a0 + n] - t_b[b0:b0 + n])))
-        if best is None or spread < best[0]:
-            best = (spread, a0, b0, n)
-    _, a0, b0, n = best
-    ta, va, tb, vb = t_a[a0:a0 + n], v_a[a0:a0 + n], t_b[b0:b0 + n], v_b[b0:b0 + n]
-    keep = np.abs(ta - tb) <= tolerance_s
-    return ta[keep], va[keep], vb[keep]
+
+    def follow(t_late, t_early):
+        idx = np.searchsorted(t_early, t_late, side="right") - 1
+        ok = idx >= 0
+        gap = np.where(ok, t_late - t_early[np.maximum(idx, 0)], np.inf)
+        return idx, gap
+
+    idx_ab, gap_ab = follow(t_a, t_b)  # a speaks after b
+    idx_ba, gap_ba = follow(t_b, t_a)  # b speaks after a
+    if np.median(gap_ab) <= np.median(gap_ba):
+        ia, ib, gap, early = np.arange(len(t_a)), idx_ab, gap_ab, idx_ab
+    else:
+        ia, ib, gap, early = idx_ba, np.arange(len(t_b)), gap_ba, idx_ba
+    keep = gap <= tolerance_s
+    reused = np.zeros(len(early), dtype=bool)  # two late samples on one early one: a frame was lost
+    reused[1:] = early[1:] == early[:-1]
+    reused[:-1] |= reused[1:]
+    keep &= ~reused
+    return t_a[ia[keep]], v_a[ia[keep]], v_b[ib[keep]]
+
+
+def estimate_lag_s(t_s, values, t_ref_s, ref_values, *, max_lag_s: float = 0.03, step_s: float = 2.5e-4) -> float:
+    """Delay of a signal behind a reference that measures the same quantity (e.g. a polled torque
+    flange behind the drive's SYNC-latched torque), by least squares over candidate shifts.
+
+    For each shift d the reference is read at ``t − d`` and fitted to the signal with a gain and an
+    offset (the two may differ in scale and zero); the shift with the smallest residual wins, refined
+    by a parabola through its neighbours. Subtract the result from ``t_s`` to put the signal on the
+    reference's time.
+    """
+    t_s, values, t_ref_s, ref_values = (np.asarray(x, dtype=float) for x in (t_s, values, t_ref_s, ref_values))
+    inner = (t_s > t_ref_s[0] + max_lag_s) & (t_s < t_ref_s[-1] - max_lag_s)
+    if inner.sum() < 10 or np.ptp(values[inner]) == 0:
+        return 0.0
+    t, y = t_s[inner], values[inner]
+    shifts = np.arange(-max_lag_s, max_lag_s + step_s / 2, step_s)
+    cost = np.empty(len(shifts))
+    for i, d in enumerate(shifts):
+        x = np.interp(t - d, t_ref_s, ref_values)
+        a = np.vstack([x, np.ones_like(x)]).T
+        coef, residual, *_ = np.linalg.lstsq(a, y, rcond=None)
+        cost[i] = residual[0] if residual.size else float(np.sum((a @ coef - y) ** 2))
+    k = int(np.argmin(cost))
+    if 0 < k < len(shifts) - 1:
+        c0, c1, c2 = cost[k - 1], cost[k], cost[k + 1]
+        denom = c0 - 2 * c1 + c2
+        if denom > 0:
+            return float(shifts[k] + 0.5 * step_s * (c0 - c2) / denom)
+    return float(shifts[k])

@@ -4,8 +4,9 @@ DOMAIN.md §1.1 [C HD-CSD26] and §2.4:
 
 * **No-load running torque** — the input torque that keeps the input turning at a given speed with
   the output unloaded. The drive motor runs in cyclic synchronous velocity, the load motor is
-  disabled (the output turns freely); the torque is the mean of the *input* flange over a window at
-  each steady speed, both directions. A line ``|T| = T0 + c·|ω|`` over the speeds separates the
+  disabled (the output turns freely); at each speed, once the drive's speed has stayed in a ±1 % band
+  for ``settle_s``, the torque is the mean of the *input* flange and the speed the mean of the drive's
+  speed over ``measure_s``; both directions. A line ``|T| = T0 + c·|ω|`` over the speeds separates the
   speed-independent part ``T0`` from the viscous coefficient ``c``.
 * **Starting torque** — a quasi-static torque ramp on the input until it starts to turn, output
   free. Drive motor in cyclic synchronous torque, load motor disabled; torque from the input flange,
@@ -44,6 +45,7 @@ from bench.units import RPM_RAD_S
 TORQUE_IN = "torque_in.torque_nm"
 TORQUE_OUT = "torque_out.torque_nm"
 ANGLE_IN = "drive_in.position_rad"
+SPEED_IN = "drive_in.velocity_rad_s"
 TEMPERATURE = "temperature.reducer_c"
 
 #: speeds of the HD no-load curves are 500/1000/2000/3500 rpm (HD-CSD26); 3500 rpm (366 rad/s) is
@@ -53,6 +55,8 @@ DEFAULT_SPEEDS_RAD_S = tuple(round(rpm * RPM_RAD_S, 6) for rpm in (500.0, 1000.0
 LIMIT_SHARE = 0.95
 #: a shaft is "at rest" below this speed (rad/s) before the next ramp starts
 REST_SPEED_RAD_S = 0.05
+#: longest wait for a channel's samples to catch up with the moment motion was seen
+DELIVERY_TIMEOUT_S = 2.0
 
 Directions = Literal["both", "forward", "reverse"]
 
@@ -94,8 +98,10 @@ class NoLoadTorqueParameters:
     speeds_rad_s: tuple[float, ...] = DEFAULT_SPEEDS_RAD_S  # input speeds (magnitudes)
     directions: Directions = "both"
     acceleration_rad_s2: float = field(default=500.0, metadata={"gt": 0})  # input, between speeds
-    settle_s: float = field(default=0.5, metadata={"ge": 0})  # after reaching a speed
+    settle_s: float = field(default=0.5, metadata={"ge": 0})  # speed steady this long before measuring
     measure_s: float = field(default=1.0, metadata={"gt": 0})  # averaging window at each speed
+    speed_tolerance_fraction: float = field(default=0.01, metadata={"gt": 0, "lt": 1})  # "steady" band
+    settle_timeout_s: float = field(default=5.0, metadata={"gt": 0})  # beyond settle_s
 
     def check(self):
         if not self.speeds_rad_s:
@@ -144,7 +150,7 @@ class NoLoadTorque(Sequence):
                              f"{limit:.4g} rad/s ({limit / RPM_RAD_S:.0f} rpm)")
         self.drive_in = ctx.rig.device("drive_in")
         self.drive_load = ctx.rig.device("drive_load")
-        channels = [TORQUE_IN, ANGLE_IN]
+        channels = [TORQUE_IN, SPEED_IN]
         self.temperature = TEMPERATURE in ctx.hub.channels
         if self.temperature:
             channels.append(TEMPERATURE)
@@ -168,13 +174,36 @@ class NoLoadTorque(Sequence):
             ctx.wait(SETPOINT_PERIOD_S)
             self.collector.drain()
 
+    def _settle(self, ctx, target_rad_s: float) -> None:
+        """Wait until the input speed has stayed within the tolerance band of ``target_rad_s`` for
+        ``settle_s`` (a reversal leaves the drive's velocity integrator a while to swing over)."""
+        p = ctx.params
+        band = p.speed_tolerance_fraction * abs(target_rad_s)
+        since = None
+
+        def steady() -> bool:
+            nonlocal since
+            self.collector.drain()
+            speed = self.drive_in.latest().get("velocity_rad_s")
+            if speed is None or abs(speed - target_rad_s) > band:
+                since = None
+                return False
+            since = since if since is not None else time.monotonic()
+            return time.monotonic() - since >= p.settle_s
+
+        ctx.wait_until(steady, p.settle_s + p.settle_timeout_s,
+                       what=f"drive_in.velocity_rad_s within ±{band:.3g} rad/s of {target_rad_s:.4g} rad/s "
+                            f"for {p.settle_s:g} s")
+
     def _point(self, window: tuple[float, float]) -> NoLoadPoint:
-        t_q, torque = _channel_window(self.collector, TORQUE_IN, window)
-        t_a, angle = _channel_window(self.collector, ANGLE_IN, window)
-        if torque.size < 2 or angle.size < 2:
-            raise BenchError(f"{self.name}: {TORQUE_IN} gave {torque.size} and {ANGLE_IN} {angle.size} samples "
+        _, torque = _channel_window(self.collector, TORQUE_IN, window)
+        _, speed = _channel_window(self.collector, SPEED_IN, window)
+        if torque.size < 2 or speed.size < 2:
+            raise BenchError(f"{self.name}: {TORQUE_IN} gave {torque.size} and {SPEED_IN} {speed.size} samples "
                              f"in the window {window[0]:.3f}…{window[1]:.3f} s: too few to average")
-        speed = float(np.polyfit(t_a - t_a[0], angle, 1)[0])  # mean speed over the window, from the angle
+        # the drive's own speed, averaged: samples arrive in bursts on a busy host, so a slope of the
+        # position over arrival times would be off by the burst length over the window
+        speed = float(speed.mean())
         return NoLoadPoint(speed, float(torque.mean()), float(torque.std()), window, int(torque.size))
 
     def run(self, ctx):
@@ -189,7 +218,7 @@ class NoLoadTorque(Sequence):
                 target = sign * speed
                 ctx.phase(f"{_direction_name(sign)} {speed / RPM_RAD_S:.0f} rpm ({speed:.4g} rad/s)")
                 self._go_to(ctx, target)
-                wait_for(ctx, p.settle_s, self.collector)
+                self._settle(ctx, target)
                 start = ctx.now()
                 wait_for(ctx, p.measure_s, self.collector)
                 points.append(self._point((start, ctx.now())))
@@ -206,8 +235,8 @@ class NoLoadTorque(Sequence):
                                                 "torque_std_nm", "samples", "t_start_s", "t_end_s"), table))
         speed_abs = np.array([abs(pt.speed_rad_s) for pt in points])
         torque_abs = np.array([abs(pt.torque_nm) for pt in points])
-        rows = [{"direction": _direction_name(pt.speed_rad_s), "speed_rad_s": pt.speed_rad_s,
-                 "torque_nm": pt.torque_nm} for pt in points]
+        rows = [{"direction": _direction_name(pt.speed_rad_s), "speed_rad_s": round(pt.speed_rad_s, 3),
+                 "torque_nm": round(pt.torque_nm, 6)} for pt in points]  # full values: the CSV attachment
         extra = {}
         if self.temperature:
             _, temp = self.collector.arrays(TEMPERATURE)
@@ -223,7 +252,7 @@ class NoLoadTorque(Sequence):
             slope = intercept = math.nan
             residual = math.nan
             ctx.log("one speed only: no line |T| = T0 + c·|ω| (give two speeds or more)")
-        fit = {"speeds_rad_s": speeds, "rms_residual_nm": residual}
+        fit = {"speeds_rad_s": [round(v, 3) for v in speeds], "rms_residual_nm": float(f"{residual:.3g}")}
         ctx.measure("no_load_torque_coulomb", float(intercept), **fit)
         ctx.measure("no_load_viscous", float(slope), **fit)
         ctx.progress(1.0, "done")
@@ -276,7 +305,12 @@ class BreakawayRamp:
     torque_nm: float  # signed breakaway torque; inf·sign when the shaft did not move
     moved: bool
     peak_applied_nm: float  # largest set point reached
-    window_s: tuple[float, float]
+    window_s: tuple[float, float]  # ramp start → motion seen (or the maximum reached)
+
+    @property
+    def mean_rate_nm_s(self) -> float:
+        """The rate the ramp achieved (below the nominal one where the host stalled)."""
+        return abs(self.peak_applied_nm) / max(1e-9, self.window_s[1] - self.window_s[0])
 
 
 class _Breakaway:
@@ -324,13 +358,18 @@ class _Breakaway:
         self._at_rest(ctx)
         start = ctx.now()
         angle0 = self._input_angle()
-        duration = self.max_torque_nm / p.torque_rate_nm_s  # the rate stays as given if max is capped
-        t0 = time.monotonic()
+        rate = p.torque_rate_nm_s  # as given, also where max_torque_nm was capped
+        last = time.monotonic()
         moved = False
-        applied = 0.0
+        magnitude = 0.0
         while True:
-            frac = min(1.0, (time.monotonic() - t0) / duration)
-            applied = sign * self.max_torque_nm * frac
+            # advance by the time elapsed, but never by more than two set-point periods: a stalled host
+            # slows the ramp down instead of stepping the torque (a step would overshoot the breakaway)
+            now = time.monotonic()
+            magnitude = min(self.max_torque_nm, magnitude + rate * min(now - last, 2 * SETPOINT_PERIOD_S))
+            last = now
+            frac = magnitude / self.max_torque_nm
+            applied = sign * magnitude
             self.ramp_drive.set_torque_nm(applied)
             ctx.wait(SETPOINT_PERIOD_S)
             self.collector.drain()
@@ -340,24 +379,33 @@ class _Breakaway:
             if frac >= 1.0:
                 break
             ctx.progress(progress[0] + frac * (progress[1] - progress[0]))
-        # the breakaway lies before the detection; a few samples more, then let friction stop the shaft
-        wait_for(ctx, 0.05, self.collector)
-        self.ramp_drive.set_torque_nm(0.0)
-        window = (start, ctx.now())
+        self.ramp_drive.set_torque_nm(0.0)  # friction stops the shaft
+        detected = ctx.now()
         if not moved:
+            window = (start, detected)
             ctx.log(f"{_direction_name(sign)}: no motion beyond {p.motion_threshold_rad:g} rad up to "
                     f"{applied:+.4g} N·m (max_torque_nm)")
             return BreakawayRamp(sign, sign * math.inf, False, applied, window)
-        t, values = self.collector.aligned(reference=self.torque_channel, window_s=window)
-        rate_hz = (len(t) - 1) / (t[-1] - t[0]) if len(t) > 1 and t[-1] > t[0] else 0.0
-        torque = _moving_average(values[self.torque_channel], max(1, int(round(p.smoothing_s * rate_hz))))
+        # the breakaway lies before the detection: wait until both channels have delivered past it
+        # (a busy host delivers the flange's samples in bursts, later than the drive's)
+        def delivered() -> bool:
+            return all(len(t) and t[-1] >= detected for t in (self.collector.arrays(c)[0]
+                                                             for c in (self.torque_channel, ANGLE_IN)))
+        ctx.wait_until(delivered, DELIVERY_TIMEOUT_S,
+                       what=f"{self.torque_channel} and {ANGLE_IN} samples up to the motion at {detected:.3f} s")
+        window = (start, ctx.now())
+        t_q, torque = _channel_window(self.collector, self.torque_channel, window)
+        t_a, angle = _channel_window(self.collector, ANGLE_IN, window)
+        rate_hz = (len(t_q) - 1) / (t_q[-1] - t_q[0]) if len(t_q) > 1 and t_q[-1] > t_q[0] else 0.0
+        torque = _moving_average(torque, max(1, int(round(p.smoothing_s * rate_hz))))
+        angle_at_q = np.interp(t_q, t_a, angle)  # the angle at the flange's sample instants (held at the ends)
         try:
-            result = breakaway_torque(torque, values[ANGLE_IN], motion_threshold_rad=p.motion_threshold_rad)
+            result = breakaway_torque(torque, angle_at_q, motion_threshold_rad=p.motion_threshold_rad)
         except ValueError as exc:
             raise BenchError(f"{self.name}, {_direction_name(sign)}: {exc}") from None
         ctx.log(f"{_direction_name(sign)}: breakaway {result.breakaway_torque_nm:+.5g} N·m on "
                 f"{self.torque_channel}, set point {applied:+.4g} N·m at detection")
-        return BreakawayRamp(sign, result.breakaway_torque_nm, True, applied, window)
+        return BreakawayRamp(sign, result.breakaway_torque_nm, True, applied, (start, detected))
 
     def run(self, ctx):
         p = ctx.params
@@ -373,7 +421,8 @@ class _Breakaway:
                     torque_channel=self.torque_channel, torque_rate_nm_s=p.torque_rate_nm_s,
                     motion_threshold_rad=p.motion_threshold_rad,
                     ramps=[{"direction": _direction_name(r.sign), "torque_nm": r.torque_nm, "moved": r.moved,
-                            "set_point_at_end_nm": r.peak_applied_nm, "window_s": list(r.window_s)}
+                            "set_point_at_end_nm": r.peak_applied_nm, "window_s": list(r.window_s),
+                            "mean_rate_nm_s": r.mean_rate_nm_s}
                            for r in ramps])
         ctx.progress(1.0, "done")
 

@@ -14,9 +14,10 @@ rig has and the sign that turns it into "delivered by the motor under test".
 Timing: the flange is polled while the angle is latched at SYNC, so each torque sample carries the
 jitter of its poll (stamped when the answer arrives). At ``speed`` rad/s an order ``k`` sees a phase
 jitter of ``k·speed·σ_t``, which lowers its amplitude by about ``exp(−(k·speed·σ_t)²/2)`` and spreads
-it into a noise floor: with σ_t = 2 ms, order 60 at 15 rpm loses 3 %, at 5 rpm 0.4 %. That is why
-ripple (10 rpm) and cogging (5 rpm) run slowly by default, and why each result carries the flange's
-sample gaps (``torque_samples``, ``max_gap_s``) in its extras.
+it into a noise floor: with σ_t = 2 ms order 60 loses 2 % at 15 rpm and 0.2 % at 5 rpm, with
+σ_t = 10 ms (a host short of CPU) 36 % and 5 %. That is why ripple (10 rpm) and cogging (5 rpm) run
+slowly by default, and why each result carries the flange's sample count and largest gap
+(``torque_samples``, ``max_gap_s``) in its extras.
 """
 
 from __future__ import annotations

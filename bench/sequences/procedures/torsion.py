@@ -19,11 +19,12 @@ import numpy as np
 
 from bench.analysis import hysteresis_loop
 from bench.sequences import Measurement, Sequence, plotdata
-from bench.sequences.procedures.common import Collector, enable_in_mode, ramp, stop_drives, wait_for
+from bench.sequences.procedures.common import Collector, enable_in_mode, estimate_lag_s, ramp, stop_drives, wait_for
 
 TORQUE = "torque_out.torque_nm"
 ANGLE_OUT = "encoder_out.angle_rad"
 ANGLE_IN = "drive_in.position_rad"
+DRIVE_TORQUE = "drive_load.torque_nm"  # SYNC-latched like the encoders: the timing reference of the flange
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Hysteresis(Sequence):
     def setup(self, ctx):
         self.drive_in = ctx.rig.device("drive_in")
         self.drive_load = ctx.rig.device("drive_load")
-        self.collector = Collector(ctx, (TORQUE, ANGLE_OUT, ANGLE_IN))
+        self.collector = Collector(ctx, (TORQUE, ANGLE_OUT, ANGLE_IN, DRIVE_TORQUE))
         ctx.phase("locking the input, load motor in torque mode")
         enable_in_mode(self.drive_in, "csp")
         enable_in_mode(self.drive_load, "cst")
@@ -79,15 +80,32 @@ class Hysteresis(Sequence):
         wait_for(ctx, p.settle_s, self.collector)
         return start, ctx.now()
 
-    def _twist(self, window):
-        t, v = self.collector.aligned(reference=TORQUE, window_s=window)
-        ratio = self.ratio
-        return v[TORQUE], v[ANGLE_OUT] - v[ANGLE_IN] / ratio
+    def _twist(self, ctx, window):
+        """Torque at the flange and twist θ_out − θ_in/N at the same instants, within ``window``.
+
+        The polled flange's samples are put on the encoders' (SYNC) time first: their delay behind the
+        load drive's torque, which the drive latches at SYNC like the encoders, is estimated and removed
+        (a delay between torque and angle would open or close the loop by the angle rate times it).
+        """
+        t_f, torque = self.collector.arrays(TORQUE)
+        t_d, drive_torque = self.collector.arrays(DRIVE_TORQUE)
+        lag = estimate_lag_s(t_f, torque, t_d, drive_torque)
+        ctx.log(f"flange delay behind the drive's torque: {1e3 * lag:.2f} ms (removed)")
+        self.lags_s.append(lag)
+        t_f = t_f - lag
+        keep = (t_f >= window[0]) & (t_f <= window[1])
+        t_f, torque = t_f[keep], torque[keep]
+        t_o, a_o = self.collector.arrays(ANGLE_OUT)
+        t_i, a_i = self.collector.arrays(ANGLE_IN)
+        inside = (t_f >= max(t_o[0], t_i[0])) & (t_f <= min(t_o[-1], t_i[-1]))
+        t_f, torque = t_f[inside], torque[inside]
+        return torque, np.interp(t_f, t_o, a_o) - np.interp(t_f, t_i, a_i) / self.ratio
 
     def run(self, ctx):
         p = ctx.params
         tn = ctx.rated_torque_nm
         self.ratio = ctx.ratio
+        self.lags_s = []
         t1, t2 = p.t1_nm, p.t2_nm
         if (not t1 or not t2) and ctx.spec is not None:
             t1, t2 = t1 or (ctx.spec.unit.t1_nm or 0.0), t2 or (ctx.spec.unit.t2_nm or 0.0)
@@ -107,10 +125,10 @@ class Hysteresis(Sequence):
 
         ctx.phase("loop to ±TN: hysteresis loss and lost motion")
         window = self._loop(ctx, tn, (0.25, 0.6))
-        torque, angle = self._twist(window)
+        torque, angle = self._twist(ctx, window)
         main = hysteresis_loop(torque, angle, rated_torque_nm=tn, lost_motion_window=p.lost_motion_window_fraction,
                                stiffness_window=(p.stiffness_low_fraction, min(1.0, top_fraction)))
-        ctx.measure("hysteresis_loss", main.hysteresis_loss_rad, loop_peak_nm=tn)
+        ctx.measure("hysteresis_loss", main.hysteresis_loss_rad, loop_peak_nm=tn, flange_delay_s=self.lags_s[-1])
         ctx.measure("lost_motion", main.lost_motion_rad, window_fraction=p.lost_motion_window_fraction,
                     window_nm=p.lost_motion_window_fraction * tn)
         ctx.attach_plot_data("hysteresis", label="tn", **plotdata.from_hysteresis(main, torque, angle))
@@ -118,7 +136,7 @@ class Hysteresis(Sequence):
         ctx.phase(f"loop to ±{peak_s:.3g} N·m: stiffness and K1–K3")
         self.collector.clear()
         window = self._loop(ctx, peak_s, (0.6, 0.95))
-        torque, angle = self._twist(window)
+        torque, angle = self._twist(ctx, window)
         w = p.lost_motion_window_fraction
         stiff = hysteresis_loop(torque, angle, rated_torque_nm=tn, lost_motion_window=w,
                                 stiffness_window=(p.stiffness_low_fraction, top_fraction))

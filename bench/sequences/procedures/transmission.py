@@ -25,7 +25,7 @@ ANGLE_OUT = "encoder_out.angle_rad"
 
 @dataclass(frozen=True)
 class TransmissionErrorParameters:
-    input_speed_rad_s: float = field(default=1500 * 2 * math.pi / 60, metadata={"gt": 0})  # 1500 rpm
+    input_speed_rad_s: float = field(default=1000 * 2 * math.pi / 60, metadata={"gt": 0})  # 1000 rpm
     load_torque_fraction: float = field(default=0.1, metadata={"ge": 0, "le": 1})  # of TN, opposing motion
     output_revolutions: int = field(default=1, metadata={"ge": 1})  # whole output revolutions per direction
     accel_time_s: float = field(default=0.5, metadata={"gt": 0})
