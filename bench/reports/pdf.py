@@ -54,7 +54,7 @@ def _results_table(fig: Figure, rect, rows, title: str) -> None:
 
 def _title_page(c: ReportContent) -> Figure:
     fig = Figure(figsize=A4_PORTRAIT_IN)
-    fig.text(0.07, 0.95, _clip(c.title, 70), fontsize=15, fontweight="bold")
+    fig.text(0.07, 0.95, _clip(c.title, 62), fontsize=13, fontweight="bold")  # 62 characters fit A4 at 13 pt
     colour = OUTCOME_COLOURS.get(c.outcome, "#5f6368")
     fig.text(0.07, 0.918, f"Outcome: {c.outcome}", fontsize=13, fontweight="bold", color=colour)
     if c.status != "COMPLETE":

@@ -43,7 +43,7 @@ class EfficiencyMapParameters:
 
 class EfficiencyMap(Sequence):
     name = "efficiency_map"
-    title = "Efficiency map: input speeds × output torques"
+    title = "Efficiency map (input speed × output torque)"
     version = "1"
     Parameters = EfficiencyMapParameters
     measurements = (

@@ -41,7 +41,7 @@ class HysteresisParameters:
 
 class Hysteresis(Sequence):
     name = "hysteresis"
-    title = "Static torsion loop, input locked: hysteresis loss, lost motion, stiffness"
+    title = "Static torsion loop (input locked)"
     version = "1"
     Parameters = HysteresisParameters
     measurements = (
@@ -131,7 +131,7 @@ class Hysteresis(Sequence):
         ctx.measure("hysteresis_loss", main.hysteresis_loss_rad, loop_peak_nm=tn, flange_delay_s=self.lags_s[-1])
         ctx.measure("lost_motion", main.lost_motion_rad, window_fraction=p.lost_motion_window_fraction,
                     window_nm=p.lost_motion_window_fraction * tn)
-        ctx.attach_plot_data("hysteresis", label="tn", **plotdata.from_hysteresis(main, torque, angle))
+        ctx.attach_plot_data("hysteresis", label="TN-loop", **plotdata.from_hysteresis(main, torque, angle))
 
         ctx.phase(f"loop to ±{peak_s:.3g} N·m: stiffness and K1–K3")
         self.collector.clear()
@@ -154,7 +154,7 @@ class Hysteresis(Sequence):
                     f"{peak_s:.3g} N·m (give t1_nm / t2_nm or a spec with them)")
         for name, value, interval in zip(("stiffness_k1", "stiffness_k2", "stiffness_k3"), values, intervals):
             ctx.measure(name, value, interval_nm=interval)
-        ctx.attach_plot_data("hysteresis", label="stiffness", **plotdata.from_hysteresis(slopes, torque, angle))
+        ctx.attach_plot_data("hysteresis", label="stiffness-loop", **plotdata.from_hysteresis(slopes, torque, angle))
         ctx.progress(1.0, "done")
 
     def teardown(self, ctx):

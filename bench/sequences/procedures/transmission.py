@@ -34,7 +34,7 @@ class TransmissionErrorParameters:
 
 class TransmissionError(Sequence):
     name = "transmission_error"
-    title = "Transmission error over whole output revolutions, both directions"
+    title = "Transmission error (both directions)"
     version = "1"
     Parameters = TransmissionErrorParameters
     measurements = (
