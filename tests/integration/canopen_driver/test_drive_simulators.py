@@ -235,3 +235,18 @@ def test_quick_stop_from_another_thread_interrupts_a_long_wait(bus, channel):
             drive.enable()
             drive.set_velocity_rad_s(1.0)
             drive.disable()
+
+
+def test_synchronous_rpdos_applied_at_sync(bus, channel):
+    # RPDO transmission type 1: the drive applies them at the next SYNC; without SYNC the driver
+    # commands by SDO instead (it would otherwise wait for a SYNC that never comes)
+    with sims.SimulatedCia402Drive(channel, 1, rated_torque_nm=1.3):
+        with Cia402Drive(bus, 1, name="drive_in", eds=sims.DRIVE_EDS, settings={"rpdo_transmission_type": 1},
+                         timeouts=TIMEOUTS) as drive:
+            drive.connect()
+            drive.set_mode("csv")  # no SYNC yet: by SDO
+            drive.enable()
+            bus.start_sync()
+            drive.set_velocity_rad_s(3.0)  # by RPDO2, applied at SYNC
+            assert wait_for(lambda: abs(drive.latest().get("velocity_rad_s", 0.0) - 3.0) < 0.3, 3.0), drive.latest()
+            drive.disable()
