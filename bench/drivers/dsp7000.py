@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bench.drivers.serial_line import SerialLine
-from bench.drivers.serial_request import ErrorReporter, LineDevice, SampleBatcher, check_timeouts
+from bench.drivers.serial_request import ErrorReporter, LineDevice, SampleBatcher, check_timeouts, describe_device
 from bench.errors import BenchError, DeviceFault, DeviceTimeoutError, ProtocolError, TransportError
 from bench.protocols import dsp7000 as proto
 from bench.schema import load_section
@@ -35,6 +35,9 @@ class Dsp7000Settings:
     torque_unit: Literal["N.m", "N.cm", "mN.m", "kg.cm", "g.cm", "oz.in", "oz.ft", "lb.in", "lb.ft"] = "N.m"
     cw_positive: bool = True
     continuous: bool = False
+    model: str = ""  # sensor identity for the run record (describe()), when the device cannot tell
+    serial: str = ""
+    calibration_date: str = ""
     rate_hz: float = field(default=100.0, metadata={"gt": 0, "doc": "stream rate when the rig starts it"})
     retries: int = field(default=2, metadata={"ge": 0, "le": 10})
     publish_interval_s: float = field(default=0.02, metadata={"gt": 0})
@@ -74,6 +77,13 @@ class Dsp7000:
         self.identity = self._io.query(proto.identify(),
                                        lambda data: proto.parse_idn(data, self.name), describe="*IDN?")
         return self.identity
+
+    def describe(self) -> dict[str, str]:
+        """Identity for the run record: the ``*IDN?`` fields, then model / serial / calibration from settings."""
+        fields = [f.strip() for f in self.identity.split(",")]
+        names = ("manufacturer", "model", "serial", "firmware")
+        identity = dict(zip(names, fields)) if len(fields) == 4 else {"identity": self.identity}
+        return describe_device(identity, self.settings)
 
     def close(self) -> None:
         """Stop streaming (idempotent). The line belongs to the caller and stays open."""

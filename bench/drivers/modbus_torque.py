@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bench.drivers.modbus_rtu import ModbusRtuLink
-from bench.drivers.serial_request import PolledDevice, check_timeouts
+from bench.drivers.serial_request import PolledDevice, check_timeouts, describe_device
 from bench.drivers.serial_line import SerialLine
 from bench.errors import ConfigError
 from bench.protocols import modbus_values as mv
@@ -43,6 +43,9 @@ class ModbusTorqueSettings:
     tare_register: int = field(default=-1, metadata={"ge": -1, "le": 65535})
     identify_register: int = field(default=-1, metadata={"ge": -1, "le": 65535})
     identify_kind: Literal["holding", "input"] = "holding"
+    model: str = ""  # sensor identity for the run record (describe()), when the device cannot tell
+    serial: str = ""
+    calibration_date: str = ""
     rate_hz: float = field(default=100.0, metadata={"gt": 0, "doc": "poll rate when the rig starts streaming"})
     retries: int = field(default=2, metadata={"ge": 0, "le": 10})
     publish_interval_s: float = field(default=0.05, metadata={"gt": 0})
@@ -81,6 +84,10 @@ class ModbusTorqueAmplifier(PolledDevice):
         else:
             self.read_torque_nm()
         return self.identity
+
+    def describe(self) -> dict[str, str]:
+        code = {} if self.identity is None else {"device_code": f"0x{self.identity:04X}"}
+        return describe_device({"address": str(self.link.address), **code}, self.settings)
 
     def close(self) -> None:
         self.stop_streaming()

@@ -13,12 +13,13 @@ flagged sample (``NO_DATA`` / ``OVER_RANGE``) in a stream. Channels ``<name>.<qu
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bench.drivers.serial_line import SerialLine
-from bench.drivers.serial_request import LineDevice, PolledDevice, check_timeouts
+from bench.drivers.serial_request import LineDevice, PolledDevice, check_timeouts, describe_device
 from bench.errors import ConfigError, ConfigProblem, DeviceFault
 from bench.protocols import scpi
 from bench.schema import load_section
@@ -37,6 +38,9 @@ class ScpiPowerSettings:
         "u1_v": "URMS,1", "i1_a": "IRMS,1", "p1_w": "P,1", "p_total_w": "P,SIGMA"})
     setup: list[str] = field(default_factory=lambda: [":COMMUNICATE:HEADER OFF"])
     error_query: str = ":STATUS:ERROR?"  # "" when the instrument has none
+    model: str = ""  # sensor identity for the run record (describe()), when the device cannot tell
+    serial: str = ""
+    calibration_date: str = ""
     rate_hz: float = field(default=10.0, metadata={"gt": 0, "doc": "poll rate when the rig starts streaming"})
     retries: int = field(default=2, metadata={"ge": 0, "le": 10})
     publish_interval_s: float = field(default=0.2, metadata={"gt": 0})
@@ -100,6 +104,10 @@ class ScpiPowerAnalyzer(PolledDevice):
         if code != 0:
             self.stats.device_faults += 1
             raise DeviceFault(self.name, code, text)
+
+    def describe(self) -> dict[str, str]:
+        identity = dataclasses.asdict(self.identity) if self.identity is not None else {}
+        return describe_device(identity, self.settings)
 
     def close(self) -> None:
         self.stop_streaming()

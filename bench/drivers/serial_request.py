@@ -45,6 +45,16 @@ class RequestStats:
         self.recent_errors.append(error)
 
 
+def describe_device(identity: dict[str, str], settings) -> dict[str, str]:
+    """``describe()`` of a line instrument: what it says of itself, completed by its settings."""
+    info = {k: v for k, v in identity.items() if v}
+    for key in ("model", "serial", "calibration_date"):
+        value = getattr(settings, key, "")
+        if value:
+            info[key] = value  # the rig file names the calibrated sensor
+    return info
+
+
 class ErrorReporter:
     """Hands a reader thread's errors to its owner (the rig): once per outage, not once per poll.
 

@@ -72,3 +72,4 @@ class StandInPlant:
 @pytest.fixture
 def plant() -> StandInPlant:
     return StandInPlant()
+

@@ -12,6 +12,7 @@ from bench.drivers.dsp7000 import Dsp7000
 from bench.drivers.serial_line import SerialLine
 from bench.errors import ConfigError, DeviceFault, DeviceTimeoutError, ProtocolError, TransportError
 from bench.streams import SampleFlag
+from serial_waits import wait_for
 from hil_mocks.serial.dsp7000 import SimulatedDsp7000
 
 RPM = 2 * math.pi / 60
@@ -108,7 +109,7 @@ def test_line_closed_and_reopened(rig):
     sim, line, driver, _ = rig
     driver.connect()
     sim.unplug(down_s=1.0 if line.port.startswith("socket:") else 0.3)  # > pyserial's 0.3 s close pause on socket://
-    time.sleep(0.05)
+    wait_for(lambda: sim.unplugs == 1, what="the simulator to close its end")
     with pytest.raises(TransportError):
         driver.read()
     deadline = time.monotonic() + 3.0
@@ -140,7 +141,8 @@ def test_polled_stream_publishes_named_channels(rig, plant):
     driver.start_streaming(200.0)
     time.sleep(0.3)
     plant.axes["load"].fault = "overcurrent"
-    time.sleep(0.05)
+    seen = sim.requests
+    wait_for(lambda: sim.requests >= seen + 3, what="polls in alarm")
     driver.stop_streaming()
     names = {b.channel for b in blocks}
     assert names == {"dyno.speed_rad_s", "dyno.torque_nm"}

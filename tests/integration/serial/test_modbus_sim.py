@@ -15,6 +15,7 @@ from bench.drivers.modbus_torque import ModbusTorqueAmplifier
 from bench.drivers.serial_line import SerialLine
 from bench.errors import ConfigError, DeviceFault, DeviceTimeoutError, ProtocolError, TransportError
 from bench.streams import SampleFlag
+from serial_waits import wait_for
 from hil_mocks.serial.modbus_rtu import SimulatedModbusTorque, TemperatureModuleUnit
 
 TORQUE_SETTINGS = {"speed_register": 2, "status_register": 8, "tare_register": 0x100,
@@ -125,7 +126,7 @@ def test_line_closed_and_reopened(bus):
     sim, line, torque, _, _ = bus
     torque.connect()
     sim.unplug(down_s=1.0 if line.port.startswith("socket:") else 0.3)  # > pyserial's 0.3 s close pause on socket://
-    time.sleep(0.05)
+    wait_for(lambda: sim.unplugs == 1, what="the simulator to close its end")
     with pytest.raises(TransportError):
         torque.read_torque_nm()
     deadline = time.monotonic() + 4.0
@@ -171,9 +172,10 @@ def test_polled_streams_publish_flagged_samples(bus, plant):
     plant.sensors.temperature.open.add("reducer")
     torque.start_streaming(100.0)
     temperature.start_streaming(20.0)
-    time.sleep(0.3)
+    wait_for(lambda: sim.requests >= 10, what="polls")
     plant.sensors.torque_out.disconnect()
-    time.sleep(0.1)
+    seen = sim.requests
+    wait_for(lambda: sim.requests >= seen + 6, what="polls with the flange disconnected")
     torque.stop_streaming()
     temperature.stop_streaming()
     by_channel: dict[str, list] = {}

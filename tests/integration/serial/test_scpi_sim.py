@@ -12,6 +12,7 @@ from bench.drivers.scpi_power import ScpiPowerAnalyzer
 from bench.drivers.serial_line import SerialLine
 from bench.errors import ConfigError, DeviceFault, DeviceTimeoutError, ProtocolError, TransportError
 from bench.streams import SampleFlag
+from serial_waits import wait_for
 from hil_mocks.serial.scpi_power import SimulatedPowerAnalyzer
 
 ITEMS = {"u1_v": "URMS,1", "i1_a": "IRMS,1", "p1_w": "P,1", "p_total_w": "P,SIGMA", "pf_1": "LAMBDA,1",
@@ -70,7 +71,8 @@ def test_nan_and_inf_become_flagged_nan_samples(analyzer, plant):
     power = driver.read_power()
     assert math.isnan(power["u1_v"]) and math.isnan(power["p1_w"])
     driver.start_streaming(50.0)
-    time.sleep(0.15)
+    seen = sim.requests
+    wait_for(lambda: sim.requests >= seen + 3, what="polls")
     driver.stop_streaming()
     by_channel = {}
     for block in blocks:
@@ -118,7 +120,7 @@ def test_line_closed_and_reopened(analyzer, plant):
     sim, line, driver, _ = analyzer
     driver.connect()
     sim.unplug(down_s=1.0 if line.port.startswith("socket:") else 0.3)  # > pyserial's 0.3 s close pause on socket://
-    time.sleep(0.05)
+    wait_for(lambda: sim.unplugs == 1, what="the simulator to close its end")
     with pytest.raises(TransportError):
         driver.read_power()
     deadline = time.monotonic() + 4.0

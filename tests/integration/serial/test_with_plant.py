@@ -108,3 +108,10 @@ def test_streaming_while_the_plant_runs(world):
     torque = np.concatenate([b.values for b in blocks if b.channel == "dyno.torque_nm"])
     assert len(torque) > 40
     assert torque[-1] == pytest.approx(plant.sensors.torque_out.true_torque_nm, abs=0.2)
+
+
+def test_describe_gives_identity_for_the_run_record(world):
+    plant, sims, drivers = world
+    assert drivers["dyno"].describe()["manufacturer"] == "MAGTROL"
+    assert drivers["power"].describe()["model"] == "WT1806"
+    assert drivers["torque_in"].describe() == {"address": "4"}  # connect() read the torque, no code register
