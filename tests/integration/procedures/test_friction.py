@@ -21,9 +21,12 @@ import io
 import json
 import math
 import re
+import select
+import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -31,7 +34,7 @@ import numpy as np
 import pytest
 
 from bench.errors import ConfigError
-from bench.protocols.cia402 import State
+from bench.protocols.cia402 import State, decode_state
 from bench.recording import open_run
 from bench.rig import Rig
 from bench.sequences import Outcome, Verdict, build_parameters, run_sequence
@@ -129,12 +132,14 @@ def test_no_load_speed_above_the_bench_limit_is_an_error_before_motion(rig_file)
 def test_starting_torque_is_the_reducer_coulomb_friction_at_the_input(rig_file):
     with Rig.from_config(rig_file) as rig:
         plant = rig.sim.plant
-        result = run_sequence(StartingTorque, rig, serial="SN-ST", params={"ramp_time_s": "5 s"})
+        result = run_sequence(StartingTorque, rig, serial="SN-ST")  # 0.05 N·m/s
         _assert_drives_off(rig)
     assert result.outcome is Outcome.PASS, result.errors
     m = result.measurement("starting_torque")
     true_nm = plant.sim.reducer.coulomb_friction_nm + _load_side_at_input_nm(plant, 0.0)
-    # 0.1 N·m/s: set point updates of ~1 mN·m, 1 ‰ of the drive's 1.3 N·m rated torque: 5 mN·m (3 %)
+    # ±5 mN·m (3 %): set points in steps of 1 ‰ of the drive's 1.3 N·m rated torque, flange noise left
+    # after smoothing, and the skew between flange and drive timestamps on a busy host (50 ms at
+    # 0.05 N·m/s is 2.5 mN·m)
     assert m.value == pytest.approx(true_nm, abs=0.005)
     assert 0.15 <= m.value <= 0.16
     ramps = m.extra["ramps"]
@@ -149,18 +154,20 @@ def test_back_driving_torque_is_n_times_input_friction_over_mesh_efficiency(rig_
         plant = rig.sim.plant
         true_nm = reducer.back_driving_torque_nm(plant.sim.reducer, plant.ratio,
                                                  plant.sim.drive_motor.coulomb_friction_nm)
-        result = run_sequence(BackDrivingTorque, rig, serial="SN-BD", params={"ramp_time_s": 10.0})
+        result = run_sequence(BackDrivingTorque, rig, serial="SN-BD")  # 2 N·m/s
         _assert_drives_off(rig)
         out_angle = abs(rig.sim.plant.output_angle_rad)
     assert true_nm == pytest.approx(9.41, abs=0.01)
     assert result.outcome is Outcome.PASS, result.errors
     m = result.measurement("back_driving_torque")
-    # 3 N·m/s; 1 ‰ of the load motor's 40 N·m rated torque is a 0.04 N·m set-point step; with the ramp's overshoot
-    # after breakaway the measured torque lies up to ~1 % above the true one: ±2 %
-    assert m.value == pytest.approx(true_nm, rel=0.02)
+    # ±2.5 %: 1 ‰ of the load motor's 40 N·m rated torque is a 0.04 N·m set-point step, the ramp goes on
+    # until the motion is seen, and flange and drive timestamps skew by up to ~50 ms on a busy host
+    # (0.1 N·m at 2 N·m/s)
+    assert m.value == pytest.approx(true_nm, rel=0.025)
     ramps = m.extra["ramps"]
-    assert ramps[0]["torque_nm"] == pytest.approx(true_nm, rel=0.02)
-    assert ramps[1]["torque_nm"] == pytest.approx(-true_nm, rel=0.02)
+    assert ramps[0]["torque_nm"] == pytest.approx(true_nm, rel=0.025)
+    assert ramps[1]["torque_nm"] == pytest.approx(-true_nm, rel=0.025)
+    assert all(r["mean_rate_nm_s"] <= 2.0 * 1.01 for r in ramps)  # never faster than asked
     assert m.verdict is Verdict.PASS and m.unit == "N·m"
     assert out_angle < 1.0  # the output turned a little, forward then back
 
@@ -184,7 +191,7 @@ def test_bench_run_json_exit_code_zero(rig_file, tmp_path):
     runs = tmp_path / "cli_runs"
     proc = subprocess.run([sys.executable, "-m", "bench.cli", "run", "starting_torque", "--rig", str(rig_file),
                            "--json", "--runs-dir", str(runs), "--serial", "SN-CLI",
-                           "--set", "ramp_time_s=5000ms", "--set", "directions=forward"],
+                           "--set", "ramp_time_s=10000ms", "--set", "directions=forward"],
                           capture_output=True, text=True, timeout=90, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = json.loads(proc.stdout)
@@ -226,3 +233,40 @@ def test_abort_midway_disables_drives_and_keeps_the_samples(rig_file, procedure,
         assert np.max(np.abs(speed)) > 0.9 * 1000 * RPM_RAD_S
     else:  # the ramp had begun
         assert np.max(np.abs(torque)) > (0.05 if procedure is StartingTorque else 3.0)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="needs POSIX signals")
+def test_ctrl_c_during_bench_run_no_load_torque(rig_file, tmp_path):
+    runs = tmp_path / "sigint_runs"
+    proc = subprocess.Popen([sys.executable, "-m", "bench.cli", "run", "no_load_torque", "--rig", str(rig_file),
+                             "--runs-dir", str(runs), "--set", "speeds_rad_s=1000rpm,2000rpm",
+                             "--set", "settle_s=0.3", "--set", "measure_s=0.5"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        lines = []
+        deadline = time.monotonic() + 30.0
+        while not any("forward 1000 rpm" in line for line in lines):  # progress lines (stdout is no tty)
+            assert time.monotonic() < deadline and proc.poll() is None, ("".join(lines), proc.stderr.read())
+            ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            if ready:
+                lines.append(proc.stdout.readline())
+        time.sleep(0.5)  # the input reaches 1000 rpm in 0.21 s at 500 rad/s²
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=5)
+    assert proc.returncode == 2, err
+    assert "Traceback" not in err and "outcome: ABORTED" in out
+    (path,) = [p for p in runs.iterdir() if p.is_dir()]
+    run = open_run(path)
+    assert run.complete and run.outcome == "ABORTED"
+    for role in ("drive_in", "drive_load"):
+        _, sw = run.read(f"{role}.statusword")
+        assert decode_state(int(sw[-1])) is State.SWITCH_ON_DISABLED, role
+    _, sw = run.read("drive_in.statusword")
+    assert State.OPERATION_ENABLED in {decode_state(int(v)) for v in sw}
+    _, speed = run.read("drive_in.velocity_rad_s")
+    assert np.max(speed) > 0.9 * 1000 * RPM_RAD_S and abs(speed[-1]) < np.max(speed)
