@@ -11,6 +11,7 @@ reopened by the next request, so a driver recovers by itself once the line is go
 
 from __future__ import annotations
 
+import termios
 import threading
 import time
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ class SerialLine:
                 self.port, baudrate=self.baudrate, parity=self.parity, stopbits=self.stopbits,
                 bytesize=self.bytesize, timeout=self.POLL_S, write_timeout=max(self.timeout_s, 0.1),
             )
-        except (serial.SerialException, OSError, ValueError) as exc:
+        except (serial.SerialException, OSError, ValueError, termios.error) as exc:  # termios.error: a pty closed under us
             self.stats.failures += 1
             raise TransportError(f"serial line {self.port}: cannot open: {exc}") from exc
         self._serial = ser
