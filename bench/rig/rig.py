@@ -262,11 +262,13 @@ class Rig:
         """Quick stop and disable every drive, release set points. Idempotent; any thread."""
         self._safe_state_now()
 
-    def _safe_state_now(self) -> None:
+    def _safe_state_now(self, action: str = "quick_stop") -> None:
+        """Quick stop (unless ``action`` is "disable": power off at once), disable, release set points."""
         with self._safe_lock:
             errors = []
             drives = [d for d in self.devices.values() if hasattr(d, "quick_stop")]
-            _quick_stop_all(drives, errors)
+            if action != "disable":
+                _quick_stop_all(drives, errors)
             for driver in drives:
                 try:
                     driver.disable()

@@ -37,6 +37,8 @@ class Trip:
     channel: str | None = None
     value: float | None = None
     monotonic_s: float = 0.0
+    action: str = "quick_stop"  # "quick_stop": stop on the drives' quick-stop ramp, then disable;
+    #                             "disable": remove power at once (the motor coasts or its brake holds)
 
 
 def interlocks_from_limits(config: RigConfig) -> list[InterlockConfig]:
@@ -68,7 +70,7 @@ def interlocks_from_limits(config: RigConfig) -> list[InterlockConfig]:
 class SafetySupervisor:
     """Watches channels, trips the safe state, and remembers every trip with its cause."""
 
-    def __init__(self, hub: Hub, safe_state: Callable[[], None], *, now: Callable[[], float] = time.monotonic,
+    def __init__(self, hub: Hub, safe_state: Callable[[str], None], *, now: Callable[[], float] = time.monotonic,
                  on_trip: Callable[[Trip], None] | None = None):
         self._hub = hub
         self._safe_state = safe_state
@@ -117,8 +119,9 @@ class SafetySupervisor:
                 outside.clear()
 
     # tripping: callable from any thread, never blocks
-    def trip(self, kind: str, cause: str, channel: str | None = None, value: float | None = None) -> None:
-        event = Trip(self._now(), kind, cause, channel, value, time.monotonic())
+    def trip(self, kind: str, cause: str, channel: str | None = None, value: float | None = None,
+             action: str = "quick_stop") -> None:
+        event = Trip(self._now(), kind, cause, channel, value, time.monotonic(), action)
         with self._lock:
             self._pending.append(event)
         self._wake.set()
@@ -155,7 +158,7 @@ class SafetySupervisor:
                 side = "above max" if first > hi else "below min"
                 limit = hi if first > hi else lo
                 self.trip("interlock", f"{block.channel} = {first:.6g} {side} {limit:.6g}",
-                          block.channel, first)
+                          block.channel, first, interlock.action)
 
         self._hub.add_callback(check, None if wildcard else [pattern])
         self._callbacks.append(check)
@@ -199,7 +202,8 @@ class SafetySupervisor:
             if pending:
                 for event in pending:
                     log.error("safe state tripped (%s): %s", event.kind, event.cause)
-                self.run_safe_state()
+                # a quick stop is wanted unless every trip of this batch asked for a plain disable
+                self.run_safe_state("disable" if all(e.action == "disable" for e in pending) else "quick_stop")
                 if self._on_trip is not None:
                     for event in pending:
                         try:
@@ -207,10 +211,10 @@ class SafetySupervisor:
                         except Exception as exc:  # the observer's bug must not stop the safety thread
                             self.safe_state_errors.append(exc)
 
-    def run_safe_state(self) -> None:
+    def run_safe_state(self, action: str = "quick_stop") -> None:
         self.safe_state_count += 1
         try:
-            self._safe_state()
+            self._safe_state(action)
         except Exception as exc:  # kept and reported by the rig; the thread goes on watching
             log.exception("safe state raised")
             self.safe_state_errors.append(exc)

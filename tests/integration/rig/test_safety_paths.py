@@ -206,7 +206,7 @@ def test_a_value_staying_out_of_limits_trips_once_per_excursion():
     from bench.streams import Hub, SampleBlock
 
     hub, calls = Hub(), []
-    sup = SafetySupervisor(hub, lambda: calls.append(time.monotonic()))
+    sup = SafetySupervisor(hub, lambda action: calls.append(time.monotonic()))
     sup.start()
     try:
         sup.add_interlock(InterlockConfig("torque_out.torque_nm", min=-10.0, max=10.0))

@@ -21,11 +21,13 @@ class SafeStateProbe:
 
     def __init__(self):
         self.calls = 0
+        self.actions = []
         self.first_at = None
         self.called = threading.Event()
 
-    def __call__(self):
+    def __call__(self, action="quick_stop"):
         self.calls += 1
+        self.actions.append(action)
         if self.first_at is None:
             self.first_at = time.monotonic()
         self.called.set()
@@ -114,7 +116,7 @@ def test_failing_safe_state_is_kept_and_the_thread_goes_on():
     hub = Hub()
     calls = []
 
-    def broken():
+    def broken(action):
         calls.append(1)
         raise OSError("bus gone")
 
@@ -140,3 +142,20 @@ def test_limits_table_becomes_interlocks():
     assert found["drive_load.torque_nm"].max == rig.limits.torque_nm
     assert found["drive_load.torque_nm"].min == -rig.limits.torque_nm
     assert found["drive_in.velocity_rad_s"].max == rig.limits.speed_rad_s
+
+
+def test_interlock_action_disable_is_passed_on(supervised):
+    hub, sup, probe = supervised
+    sup.add_interlock(InterlockConfig("encoder_out.angle_rad", min=-1.0, max=1.0, action="disable"))
+    _publish(hub, "encoder_out.angle_rad", [0.5, 1.5])
+    assert probe.called.wait(1.0)
+    assert probe.actions == ["disable"]
+    assert sup.trips[0].action == "disable"
+
+
+def test_default_action_is_quick_stop(supervised):
+    hub, sup, probe = supervised
+    sup.add_interlock(InterlockConfig("torque_out.torque_nm", min=-5.0, max=5.0))
+    _publish(hub, "torque_out.torque_nm", [6.0])
+    assert probe.called.wait(1.0)
+    assert probe.actions == ["quick_stop"]
