@@ -20,7 +20,7 @@ DOMAIN.md §1.1 [C HD-CSD26] and §2.4:
 The breakaway torque is the largest torque (smoothed over ``smoothing_s`` against flange noise) up to
 the first sample where the shaft has moved by more than ``motion_threshold_rad``
 (:func:`bench.analysis.breakaway_torque`). A ramp that reaches ``max_torque_nm`` without motion
-measures ``inf`` (the unit is stiffer than the test allows: FAIL), with the torque reached in the
+measures ``inf`` (the unit needs more torque than the test may apply: FAIL), with the torque reached in the
 record. The flanges measure what the reducer takes: the drive motor's own friction lies outside the
 input flange, the load motor's outside the output flange.
 """
@@ -161,15 +161,17 @@ class NoLoadTorque(Sequence):
         self.speed_rad_s = 0.0
 
     def _go_to(self, ctx, target_rad_s: float) -> None:
-        """Ramp the input speed set point at ``acceleration_rad_s2`` to ``target_rad_s``."""
-        start = self.speed_rad_s
-        duration = abs(target_rad_s - start) / ctx.params.acceleration_rad_s2
-        t0 = time.monotonic()
+        """Ramp the input speed set point at ``acceleration_rad_s2`` to ``target_rad_s``; an update
+        advances by at most two set-point periods, so a stalled host slows the ramp instead of stepping."""
+        last = time.monotonic()
         while True:
-            frac = min(1.0, (time.monotonic() - t0) / duration) if duration > 0 else 1.0
-            self.speed_rad_s = start + (target_rad_s - start) * frac
+            now = time.monotonic()
+            step = ctx.params.acceleration_rad_s2 * min(now - last, 2 * SETPOINT_PERIOD_S)
+            last = now
+            gap = target_rad_s - self.speed_rad_s
+            self.speed_rad_s = target_rad_s if abs(gap) <= step else self.speed_rad_s + math.copysign(step, gap)
             self.drive_in.set_velocity_rad_s(self.speed_rad_s)
-            if frac >= 1.0:
+            if self.speed_rad_s == target_rad_s:
                 return
             ctx.wait(SETPOINT_PERIOD_S)
             self.collector.drain()
@@ -210,7 +212,6 @@ class NoLoadTorque(Sequence):
         p = ctx.params
         speeds = sorted(p.speeds_rad_s)
         signs = _signs(p.directions)
-        per_point = p.settle_s + p.measure_s
         total = len(signs) * len(speeds)
         points: list[NoLoadPoint] = []
         for sign in signs:
@@ -224,8 +225,7 @@ class NoLoadTorque(Sequence):
                 points.append(self._point((start, ctx.now())))
                 ctx.progress(0.95 * len(points) / total)
                 ctx.log(f"{target:+.4g} rad/s set: {points[-1].speed_rad_s:+.5g} rad/s, "
-                        f"{points[-1].torque_nm:+.5g} N·m (σ {points[-1].torque_std_nm:.2g}, per point "
-                        f"{per_point:g} s)")
+                        f"{points[-1].torque_nm:+.5g} N·m (σ {points[-1].torque_std_nm:.2g} N·m)")
             self._go_to(ctx, 0.0)
         wait_for(ctx, 0.2, self.collector)
 
