@@ -70,6 +70,16 @@ def _harmonic(profile: np.ndarray, angle: np.ndarray, order: int) -> float:
     return float(math.hypot(c, s))
 
 
+def test_automatic_angle_grid_averages_at_least_8_samples_per_cell():
+    from bench.sequences.procedures.motor import points_per_rev
+
+    one_rev = np.linspace(0.0, 2 * math.pi, 6000)  # 6000 samples per revolution → 750 per cell of 8
+    assert points_per_rev(0, one_rev) == 512
+    assert points_per_rev(0, one_rev, -np.linspace(0.0, 4 * math.pi, 3000)) == 128  # sparser run decides
+    assert points_per_rev(0, np.linspace(0.0, 2 * math.pi, 10 ** 6)) == 1024  # at most 1024
+    assert points_per_rev(256, one_rev) == 256  # a requested grid is kept
+
+
 def test_procedures_are_registered():
     assert PROCEDURES["torque_ripple"] is TorqueRipple
     assert PROCEDURES["cogging"] is Cogging
