@@ -18,7 +18,12 @@ of 5 N·m) and the timing jitter of the polled flange against the SYNC-latched a
 from __future__ import annotations
 
 import math
+import os
 import re
+import select
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -29,6 +34,7 @@ import numpy as np
 import pytest
 
 from bench.cli import main
+from bench.protocols.cia402 import State, decode_state
 from bench.recording import open_run
 from bench.rig import Rig
 from bench.sequences import Outcome, Verdict, plotdata, run_sequence
@@ -258,3 +264,37 @@ def test_abort_in_the_middle_disables_the_drives_and_closes_the_run_aborted(rig_
     assert len(t) > 100 and np.all(np.isfinite(torque))
     t, angle = run.read("drive_in.position_rad")
     assert len(t) > 100
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="needs POSIX signals")
+def test_ctrl_c_during_bench_run_torque_ripple_exits_2_with_the_run_aborted_and_drives_off(rig_file, tmp_path):
+    path, _ = rig_file
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    args = [sys.executable, "-m", "bench.cli", "run", "torque_ripple", "--rig", str(path),
+            "--set", "speed_rad_s=30rpm", "--set", "revolutions=10"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    lines = []
+    try:
+        deadline = time.monotonic() + 40.0
+        while not any("recording" in line for line in lines):  # progress lines: phase changes on a pipe
+            ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            assert ready and proc.poll() is None, f"no recording phase within 40 s: {lines} {proc.stderr.read()}"
+            lines.append(proc.stdout.readline())
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=5)
+    assert proc.returncode == 2, (out, err)  # bench run: 2 = ERROR or ABORTED
+    assert "outcome: ABORTED" in out, out
+    run_path = Path(re.search(r"^record:\s+(\S+)", out, flags=re.MULTILINE).group(1))
+    run = open_run(run_path)
+    assert run.outcome == "ABORTED"
+    for role in ("drive_in", "drive_load"):
+        _, sw = run.read(f"{role}.statusword")
+        assert decode_state(int(sw[-1])) is not State.OPERATION_ENABLED, role  # last recorded state
+        assert State.OPERATION_ENABLED in {decode_state(int(v)) for v in sw}  # it had been running
+    t, torque = run.read("torque_in.torque_nm")
+    assert len(t) > 100 and np.all(np.isfinite(torque))
