@@ -181,6 +181,25 @@ def test_motor_constants_find_kt_and_ke_and_their_g10_relation(rig_file):
     assert csv_text.count("\nkt,") == 3 and csv_text.count("\nke,") == 3
 
 
+def test_a_flange_on_the_load_side_gives_the_same_kt(rig_file):
+    # torque_out reads the torque the load applies to the shaft: minus what the motor under test delivers
+    # (hil_mocks plant: torque_in = −spring, torque_out = +spring on the motor bench); same Kt, positive
+    path, _ = rig_file
+    text = path.read_text(encoding="utf-8")
+    assert text.count("[devices.torque_in]") == 1
+    path.write_text(text.replace("[devices.torque_in]", "[devices.torque_out]"), encoding="utf-8")
+    params = {"kt_steps": "2", "ke_steps": "3", "ke_max_speed_rad_s": "600 rpm", "step_ramp_s": "0.2 s",
+              "settle_s": "0.3 s", "dwell_s": "0.3 s"}
+    with Rig.from_config(path) as rig:
+        assert "torque_in.torque_nm" not in rig.hub.channels
+        result = run_sequence(MotorConstants, rig, params=params)
+        kt_true = _motor(rig).torque_constant_nm_a
+    assert result.outcome is Outcome.PASS, result.errors
+    kt = result.measurement("torque_constant")
+    assert kt.extra["points"][-1][0] > 1.2  # shaft torque at TN, positive: 1.3 N·m minus friction
+    assert kt.value == pytest.approx(kt_true, rel=0.01)
+
+
 def test_bench_run_motor_constants_passes_with_exit_0(rig_file, capsys):
     path, _ = rig_file
     code = main(["run", "motor_constants", "--rig", str(path), "--serial", "SN-M1",
