@@ -23,6 +23,12 @@ the first sample where the shaft has moved by more than ``motion_threshold_rad``
 measures ``inf`` (the unit needs more torque than the test may apply: FAIL), with the torque reached in the
 record. The flanges measure what the reducer takes: the drive motor's own friction lies outside the
 input flange, the load motor's outside the output flange.
+
+Resolution: a CiA 402 torque set point is an integer in ‰ of the drive's rated torque (0.04 N·m for
+a 40 N·m load motor), and the ramp goes on until the motion is seen, so a breakaway reads up to about
+one set-point step plus rate × detection delay high; flange and drive samples are timestamped apart,
+so a skew between them reads as rate × skew. Slow ramps keep both small (defaults: 0.05 N·m/s at the
+input, 2 N·m/s at the output).
 """
 
 from __future__ import annotations
