@@ -116,6 +116,16 @@ def points_per_rev(requested: int, *angle_runs) -> int:
     return int(min(max(cells, AUTO_POINTS_PER_REV[0]), AUTO_POINTS_PER_REV[1]))
 
 
+def orders_csv(orders, amplitudes, max_order: int = 150) -> bytes:
+    """Order table 1…max_order (cycles per revolution, N·m peak) for a spreadsheet (4Q-CTS: harmonics 1–150)."""
+    out = io.StringIO()
+    out.write("order,amplitude_nm\n")
+    for order, amplitude in zip(np.asarray(orders), np.asarray(amplitudes)):
+        if 1 <= order <= max_order:
+            out.write(f"{int(order)},{float(amplitude):.6g}\n")
+    return out.getvalue().encode()
+
+
 def _analysis(ctx, what: str, fn, *args, **kwargs):
     """Run an analysis function; its ValueError becomes a BenchError naming the procedure."""
     try:
@@ -191,6 +201,7 @@ class TorqueRipple(Sequence):
         ctx.measure("ripple_peak_to_peak", result.peak_to_peak_nm, **point)
         ctx.measure("mean_torque", result.mean_nm, **point)
         ctx.attach_plot_data("ripple", **plotdata.from_torque_ripple(result))
+        ctx.attach("ripple_orders.csv", orders_csv(result.orders, result.amplitudes_nm))
         ctx.progress(1.0, "done")
 
     def teardown(self, ctx):
@@ -273,6 +284,7 @@ class Cogging(Sequence):
         ctx.measure("friction_torque", result.friction_nm, **extra)
         ctx.attach_plot_data("ripple", label="cogging", angle_rad=result.angle_rad, torque_nm=result.cogging_nm,
                              orders=np.asarray(result.orders, float), amplitude_nm=result.amplitudes_nm)
+        ctx.attach("cogging_orders.csv", orders_csv(result.orders, result.amplitudes_nm))
         ctx.progress(1.0, "done")
 
     def teardown(self, ctx):

@@ -154,6 +154,11 @@ def test_cogging_finds_order_60_its_amplitude_and_the_drag(rig_file):
     data = plotdata.decode((result.path / "attachments" / "plot_ripple_cogging.npz").read_bytes())
     orders, amps = list(data.arrays["orders"]), data.arrays["amplitude_nm"]
     assert amps[orders.index(30)] < 0.05 * m.cogging_amplitude_nm
+    table = (result.path / "attachments" / "cogging_orders.csv").read_text().splitlines()
+    assert table[0] == "order,amplitude_nm"
+    rows = {int(o): float(a) for o, a in (line.split(",") for line in table[1:])}
+    assert sorted(rows) == list(range(1, max(rows) + 1)) and 60 < max(rows) <= 150  # harmonics 1–150 (4Q-CTS)
+    assert rows[60] == pytest.approx(result.measurement("cogging_amplitude").value, rel=1e-5)
 
 
 def test_motor_constants_find_kt_and_ke_and_their_g10_relation(rig_file):
