@@ -48,7 +48,7 @@ def run(args) -> int:
         progress.finish()
     reports = [_write_report(result.path, fmt) for fmt in args.report]
     if args.json:
-        print(json.dumps(_as_json(result, reports), indent=2, default=str))
+        print(json.dumps(_finite_or_null(_as_json(result, reports)), indent=2, default=str, allow_nan=False))
     else:
         print_result(result, reports)
     return {Outcome.PASS: 0, Outcome.FAIL: 1}.get(result.outcome, 2)
@@ -121,6 +121,17 @@ def print_result(result, reports=()) -> None:
     print(f"record:  {result.path}")
     for report in reports:
         print(f"report:  {report}")
+
+
+def _finite_or_null(value):
+    """Strict JSON has no NaN or Infinity: a non-finite number becomes null (its verdict says why)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(v) for v in value]
+    return value
 
 
 def _as_json(result, reports) -> dict:

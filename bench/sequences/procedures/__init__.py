@@ -8,9 +8,10 @@ from bench.sequences.procedures.motor import Cogging, MotorConstants, TorqueRipp
 from bench.sequences.procedures.torsion import Hysteresis
 from bench.sequences.procedures.transmission import TransmissionError
 
-
-PROCEDURES = {cls.name: cls for cls in (Hysteresis, TransmissionError, EfficiencyMap, NoLoadTorque, StartingTorque, BackDrivingTorque,
-                                          TorqueRipple, Cogging, MotorConstants)}
+PROCEDURES = {cls.name: cls for cls in (
+    Hysteresis, TransmissionError, EfficiencyMap, NoLoadTorque, StartingTorque, BackDrivingTorque,  # reducers
+    TorqueRipple, Cogging, MotorConstants,  # motors
+)}
 
 __all__ = ["PROCEDURES", "Hysteresis", "TransmissionError", "EfficiencyMap", "NoLoadTorque", "StartingTorque",
            "BackDrivingTorque", "TorqueRipple", "Cogging", "MotorConstants"]
