@@ -266,8 +266,11 @@ class PolledDevice:
         last_flush = next_s
         while not self._stop.is_set():
             try:
+                # the instrument takes its reading between our request and its answer: stamp the
+                # midpoint, not the arrival (a late reader thread would otherwise date it late)
+                asked = self.timebase.now()
                 values, flags = self.sample()
-                self._batcher.add(self.timebase.now(), values, flags)
+                self._batcher.add(0.5 * (asked + self.timebase.now()), values, flags)
                 self.errors.ok()
             except BenchError as exc:
                 self.stats.missed_polls += 1  # the error itself is in stats.recent_errors
