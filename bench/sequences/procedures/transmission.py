@@ -43,7 +43,7 @@ class TransmissionError(Sequence):
         Measurement("te_pp_forward", unit="rad", display_unit="arcmin", description="TE peak-to-peak, forward"),
         Measurement("te_pp_reverse", unit="rad", display_unit="arcmin", description="TE peak-to-peak, reverse"),
         Measurement("te_bidirectional", unit="rad", display_unit="arcmin",
-                    description="mean TE forward minus mean TE reverse (lost motion and wind-up under the load)"),
+                    description="|mean TE forward − mean TE reverse|: lost motion and wind-up under the load"),
     )
 
     def setup(self, ctx):
@@ -85,7 +85,8 @@ class TransmissionError(Sequence):
                         dominant_orders=_dominant(result))
             ctx.attach_plot_data("te", label=label, **plotdata.from_transmission_error(result))
         ctx.measure("transmission_accuracy", max(forward.peak_to_peak_rad, reverse.peak_to_peak_rad))
-        ctx.measure("te_bidirectional", offset_forward - offset_reverse)
+        ctx.measure("te_bidirectional", abs(offset_forward - offset_reverse),
+                    forward_minus_reverse_rad=offset_forward - offset_reverse)
         ctx.progress(1.0, "done")
 
     def teardown(self, ctx):
