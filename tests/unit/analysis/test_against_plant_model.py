@@ -11,7 +11,7 @@ from bench.units import ARCMIN_RAD
 reducer = pytest.importorskip("hil_mocks.plant.reducer")
 simconfig = pytest.importorskip("bench.simconfig")
 
-TN = 39.0   # configs/sim_reducer.toml: CSF-25-50-2UH-like, backlash 1.5e-4 rad, hysteresis 0.6 N·m
+TN = 39.0   # configs/sim_reducer.toml: CSF-25-50-2UH-like, backlash and hysteresis of the earlier sim bench (1.5e-4 rad, 0.6 N·m)
 CFG = simconfig.ReducerConfig(backlash_rad=1.5e-4, hysteresis_nm=0.6)
 _load = np.vectorize(lambda x: reducer.loading_branch_twist_rad(CFG, x))
 _unload = np.vectorize(lambda x: reducer.unloading_branch_twist_rad(CFG, x))

@@ -56,7 +56,7 @@ def _loop(plant: Plant, amplitude_nm: float, period_s: float, cycles: float, chu
 
 
 def test_loop_zero_torque_width_is_backlash_plus_hysteresis():
-    # sim_reducer.toml: backlash 1.5e-4 rad, hysteresis 0.6 N·m; slow ±rated-torque (39 N·m) loop
+    # sim_reducer.toml: backlash 1.0e-4 rad, hysteresis 0.6 N·m; slow ±rated-torque (39 N·m) loop
     plant = reducer_plant()
     plant.axes["in"].brake_engaged = True
     torque, angle = _loop(plant, 39.0, period_s=8.0, cycles=1.5)
@@ -65,7 +65,7 @@ def test_loop_zero_torque_width_is_backlash_plus_hysteresis():
     up = [a for a, sense in points if sense > 0]    # B′: unloading from −TN through 0
     assert down and up
     width = down[-1] - up[-1]
-    expected = 1.5e-4 + 2 * 0.6 / 2.5e4  # b + 2·H/K1, by hand from the config
+    expected = 1.0e-4 + 2 * 0.6 / 2.5e4  # b + 2·H/K1, by hand from the config
     assert plant.expected_zero_torque_width_rad() == pytest.approx(expected, rel=1e-12)
     assert width == pytest.approx(expected, rel=0.02)
 
@@ -87,7 +87,7 @@ def test_loop_lost_motion_matches_true_value():
         return float(np.interp(level, t[order], a[order]))
 
     lost_motion = 0.5 * (at(w, rising) + at(w, ~rising)) - 0.5 * (at(-w, rising) + at(-w, ~rising))
-    expected = 1.5e-4 + 2 * w / 2.5e4  # b + 2W/K1 (H < W, W + H < T1)
+    expected = 1.0e-4 + 2 * w / 2.5e4  # b + 2W/K1 (H < W, W + H < T1)
     assert plant.expected_lost_motion_rad(w) == pytest.approx(expected, rel=1e-12)
     assert lost_motion == pytest.approx(expected, rel=0.02)
 
