@@ -24,8 +24,21 @@ from pymodbus.client import ModbusSerialClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 
 from bench.drivers.serial_line import SerialLine
-from bench.drivers.serial_request import PolledDevice, RequestStats, check_timeouts
-from bench.errors import BenchError, ConfigError, DeviceFault, DeviceTimeoutError, ProtocolError, TransportError
+from bench.drivers.serial_request import (
+    PolledDevice,
+    RequestStats,
+    check_timeouts,
+    describe_device,
+)
+from bench.errors import (
+    BenchError,
+    ConfigError,
+    DeviceFault,
+    DeviceTimeoutError,
+    ProtocolError,
+    TransportError,
+)
+from bench.schema import load_section
 
 logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # its retries log errors we raise ourselves
 
@@ -164,3 +177,54 @@ class ModbusRtuLink:
                      f"write {value} to holding register {address}", idempotent=False)
 
 
+class ModbusDevice(PolledDevice):
+    """What every polled Modbus RTU instrument here shares: address check, settings, link, identity.
+
+    A subclass sets ``SETTINGS`` (a settings dataclass with ``identify_register``, ``identify_kind``,
+    ``rate_hz``, ``retries``, ``publish_interval_s``, ``model`` / ``serial`` / ``calibration_date``) and
+    ``_read_once()`` (the read that proves the device answers when it has no identity register).
+    """
+
+    TIMEOUTS = {"request_s": 0.3}
+    SETTINGS: type
+
+    def __init__(self, line: SerialLine, *, name: str, address: int | None, settings: dict | None,
+                 timeouts: dict | None, publish, timebase):
+        if address is None:
+            raise ConfigError(f"device {name}: a Modbus device needs an address (1..247)")
+        self.line = line
+        self.name = name
+        self.settings = load_section(self.SETTINGS, settings or {}, f"devices.{name}.settings")
+        self.timeouts = check_timeouts(name, timeouts or {}, self.TIMEOUTS)
+        self.publish = publish
+        self.timebase = timebase
+        self.publish_interval_s = self.settings.publish_interval_s
+        self.link = ModbusRtuLink(line, name=name, address=address, timeout_s=self.timeouts["request_s"],
+                                  retries=self.settings.retries)
+        self.stats = self.link.stats
+        self.identity: int | None = None
+
+    def _read_once(self) -> None:
+        raise NotImplementedError
+
+    def connect(self) -> int | None:
+        """Identify by a register read (``identify_register``, else one ordinary read)."""
+        s = self.settings
+        if s.identify_register >= 0:
+            self.identity = self.link.read_registers(s.identify_kind, s.identify_register, 1)[0]
+        else:
+            self._read_once()
+        return self.identity
+
+    def describe(self) -> dict[str, str]:
+        code = {} if self.identity is None else {"device_code": f"0x{self.identity:04X}"}
+        return describe_device({"address": str(self.link.address), **code}, self.settings)
+
+    def close(self) -> None:
+        self.stop_streaming()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

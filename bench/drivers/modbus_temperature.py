@@ -12,12 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bench.drivers.modbus_rtu import ModbusRtuLink
-from bench.drivers.serial_request import PolledDevice, check_timeouts, describe_device
+from bench.drivers.modbus_rtu import ModbusDevice
 from bench.drivers.serial_line import SerialLine
 from bench.errors import ConfigError
 from bench.protocols import modbus_values as mv
-from bench.schema import load_section
 from bench.streams import ChannelSpec, SampleBlock, SampleFlag
 from bench.timebase import DEFAULT_TIMEBASE, Timebase
 
@@ -41,58 +39,29 @@ class ModbusTemperatureSettings:
     publish_interval_s: float = field(default=0.5, metadata={"gt": 0})
 
 
-class ModbusTemperatureModule(PolledDevice):
-    TIMEOUTS = {"request_s": 0.3}
+class ModbusTemperatureModule(ModbusDevice):
+    SETTINGS = ModbusTemperatureSettings
 
     def __init__(self, line: SerialLine, *, name: str = "temperature", address: int | None = None,
                  settings: dict | None = None, timeouts: dict | None = None,
                  publish: Callable[[SampleBlock], None] | None = None,
                  timebase: Timebase = DEFAULT_TIMEBASE):
-        if address is None:
-            raise ConfigError(f"device {name}: a Modbus device needs an address (1..247)")
-        self.line = line
-        self.name = name
-        self.settings: ModbusTemperatureSettings = load_section(
-            ModbusTemperatureSettings, settings or {}, f"devices.{name}.settings")
+        super().__init__(line, name=name, address=address, settings=settings, timeouts=timeouts,
+                         publish=publish, timebase=timebase)
+        self.settings: ModbusTemperatureSettings
         if not self.settings.channels:
             raise ConfigError(f"device {name}: settings.channels is empty")
         bad = {k: v for k, v in self.settings.channels.items() if not 0 <= v <= 65535}
         if bad:
             raise ConfigError(f"device {name}: channel registers out of 0..65535: {bad}")
-        self.timeouts = check_timeouts(name, timeouts or {}, self.TIMEOUTS)
-        self.publish = publish
-        self.timebase = timebase
-        self.publish_interval_s = self.settings.publish_interval_s
-        self.link = ModbusRtuLink(line, name=name, address=address, timeout_s=self.timeouts["request_s"],
-                                  retries=self.settings.retries)
-        self.stats = self.link.stats
-        self.identity: int | None = None
         self._first = min(self.settings.channels.values())
         self._count = max(self.settings.channels.values()) - self._first + 1
         if self._count > 125:
             raise ConfigError(f"device {name}: channel registers span {self._count} (> 125 in one read)")
         self._init_polling()
 
-    def connect(self) -> int | None:
-        s = self.settings
-        if s.identify_register >= 0:
-            self.identity = self.link.read_registers(s.identify_kind, s.identify_register, 1)[0]
-        else:
-            self.read_temperatures_c()
-        return self.identity
-
-    def describe(self) -> dict[str, str]:
-        code = {} if self.identity is None else {"device_code": f"0x{self.identity:04X}"}
-        return describe_device({"address": str(self.link.address), **code}, self.settings)
-
-    def close(self) -> None:
-        self.stop_streaming()
-
-    def __enter__(self) -> ModbusTemperatureModule:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def _read_once(self) -> None:
+        self.read_temperatures_c()
 
     def channel_names(self) -> list[str]:
         return [f"{self.name}.{channel}_c" for channel in self.settings.channels]
