@@ -417,8 +417,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ramp-nm-s", type=float, default=100.0, help="load torque ramp rate (default 100 N·m/s)")
     parser.add_argument("--no-record", action="store_true", help="do not record the endurance run to disk")
     parser.add_argument("--switch-interval", type=float, default=None, metavar="S",
-                        help="sys.setswitchinterval(S) first (Python's default 0.005 s): how long a thread "
-                             "woken by I/O may wait for the GIL while another runs Python code")
+                        help="sys.setswitchinterval(S) first (Python's default 0.005 s; an open rig lowers it "
+                             "to bench.rig.rig.GIL_SWITCH_INTERVAL_S): how long a thread woken by I/O may "
+                             "wait for the GIL while another runs Python code")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the trips with the baseline decode period (CanBus default)")
     args = parser.parse_args(argv)

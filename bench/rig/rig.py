@@ -10,6 +10,7 @@ Every decoded sample goes through :attr:`Rig.hub`; interlocks and watchdogs watc
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,10 @@ LIVE_BUFFER_S = 30.0
 # with margin, see benchmarks/rig_endurance.py)
 CAN_DECODE_PERIOD_S = 0.005
 QUICK_STOP_JOIN_S = 5.0  # a drive's quick_stop() gives up after its state_transition_s (1 s by default)
+# How long a thread woken by I/O may wait for the GIL while another runs Python code (Python's default
+# is 5 ms). A rig has several receive, decode, poll and safety threads; 1 ms keeps the interlock reaction
+# (limit crossed → quick stop on the bus) under 20 ms (benchmarks/rig_endurance.py). Restored on close.
+GIL_SWITCH_INTERVAL_S = 0.001
 SIM_READY_TIMEOUT_S = 30.0  # first plant step (numba compile when its cache is stale)
 
 
@@ -79,6 +84,8 @@ class Rig:
             return
         self._opened = True
         self._check_drivers()
+        self._switch_interval_before = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval_before, GIL_SWITCH_INTERVAL_S))
         try:
             if self.config.sim is not None:
                 from hil_mocks.simbench import SimulatedBench
@@ -306,6 +313,9 @@ class Rig:
                 _close_quietly(bus)
             if self.sim is not None:
                 _close_quietly(self.sim, "stop")
+            before = getattr(self, "_switch_interval_before", None)
+            if before is not None:
+                sys.setswitchinterval(before)
 
 
 def _quick_stop_all(drives: list, errors: list) -> None:

@@ -121,17 +121,24 @@ def test_efficiency_map_matches_the_plant_within_half_a_point(rig, tmp_path):
     assert rated.value == pytest.approx(rig.sim.plant.true_efficiency(39.0, 1000 * RPM_RAD_S), abs=0.005)
 
 
-def test_abort_mid_procedure_disables_the_drives_and_keeps_the_samples(rig, tmp_path):
+@pytest.mark.parametrize("procedure", [Hysteresis, TransmissionError, EfficiencyMap], ids=lambda p: p.name)
+def test_abort_mid_procedure_disables_the_drives_and_keeps_the_samples(rig, tmp_path, procedure):
     abort = threading.Event()
-    seen_phases = []
+    timer = None
 
-    def on_progress(progress):
-        seen_phases.append(progress.phase)
-        if progress.fraction > 0.1:
-            abort.set()
+    def on_progress(progress):  # abort 2 s into the run phase, with the drives moving or loaded
+        nonlocal timer
+        if timer is None and progress.phase == "run":
+            timer = threading.Timer(2.0, abort.set)
+            timer.start()
 
-    result = run_sequence(TransmissionError, rig, runs_dir=tmp_path / "runs", abort_event=abort,
-                          on_progress=on_progress)
+    try:
+        result = run_sequence(procedure, rig, runs_dir=tmp_path / "runs", abort_event=abort,
+                              on_progress=on_progress)
+    finally:
+        if timer is not None:
+            timer.cancel()
+            timer.join()
     assert result.outcome is Outcome.ABORTED
     for role in ("drive_in", "drive_load"):
         assert rig.sim.simulators[role].statusword is not None
