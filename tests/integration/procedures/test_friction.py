@@ -56,6 +56,7 @@ def rig_file(tmp_path) -> Path:
     assert n == 1
     spec = re.search(r'^spec\s*=\s*"([^"]*)"', text, flags=re.MULTILINE)
     text = text.replace(spec.group(0), f'spec = "{(SIM_REDUCER.parent / spec.group(1)).resolve()}"')
+    text = re.sub(r"(?m)^runs_dir\s*=.*\n", "", text)  # the copy records into the test's folder
     text = f'runs_dir = "{tmp_path / "runs"}"\n' + text
     path = tmp_path / "rig.toml"
     path.write_text(text, encoding="utf-8")

@@ -34,6 +34,7 @@ def _rig_file(tmp_path: Path, **sim_reducer_overrides) -> Path:
     text = SIM_REDUCER.read_text(encoding="utf-8")
     text = re.sub(r'(?m)^(channel\s*=\s*)"sim_reducer"', rf'\g<1>"proc_{uuid.uuid4().hex[:10]}"', text, count=1)
     text = re.sub(r'(?m)^spec\s*=\s*"\.\./specs/', f'spec = "{ROOT.as_posix()}/specs/', text, count=1)
+    text = re.sub(r"(?m)^runs_dir\s*=.*$", f'runs_dir = "{(tmp_path / "runs").as_posix()}"', text, count=1)
     for key, value in sim_reducer_overrides.items():
         text, n = re.subn(rf"(?m)^{key}\s*=\s*[^#\n]*", f"{key} = {value!r}", text, count=1)
         assert n == 1, key

@@ -50,6 +50,7 @@ def edit_rig_text(text: str, *, channel: str, runs_dir: Path, limits: dict[str, 
     spec = re.search(r'^spec\s*=\s*"([^"]*)"', text, flags=re.MULTILINE)
     if spec:
         text = text.replace(spec.group(0), f'spec = "{(source.parent / spec.group(1)).resolve()}"')
+    text = re.sub(r"(?m)^runs_dir\s*=.*\n", "", text)  # the copy records into the test's folder
     text = f'runs_dir = "{runs_dir}"\n' + text
     for key, value in (limits or {}).items():
         text = sub_once(rf"^(\[limits\][^\[]*?^{key}\s*=\s*)[^\s#]+", rf"\g<1>{value!r}", text)

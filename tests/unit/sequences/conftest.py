@@ -67,6 +67,7 @@ def rig_config(tmp_path):
     text = (ROOT / "configs" / "sim_reducer.toml").read_text(encoding="utf-8")
     # the rig file names its spec relative to itself: keep it pointing at the project's spec
     text = text.replace('spec = "../specs/', f'spec = "{ROOT.as_posix()}/specs/')
+    text = text.replace('runs_dir = "../runs"', f'runs_dir = "{(tmp_path / "runs").as_posix()}"')
     path.write_text(text, encoding="utf-8")
     return load_rig_config(path)
 
