@@ -11,7 +11,9 @@ import argparse
 import importlib
 import logging
 import pkgutil
+import signal
 import sys
+import threading
 
 import bench
 import bench.commands
@@ -32,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="bench: %(levelname)s: %(name)s: %(message)s")
+    # Ctrl-C must reach the safe state even when the shell started us with SIGINT ignored (a background
+    # job of a non-interactive shell, as in CI): Python then installs no KeyboardInterrupt of its own.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -8,6 +8,7 @@ judges the outcome from the run folder: the record and the recorded statusword c
 
 from __future__ import annotations
 
+import signal
 import sys
 
 from bench.commands.record import record
@@ -27,4 +28,5 @@ def main(rig_file: str, runs_dir: str) -> int:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if our parent started us with it ignored
     sys.exit(main(sys.argv[1], sys.argv[2]))
