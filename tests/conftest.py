@@ -15,10 +15,25 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
 
+def _open_ptys() -> set[str]:
+    """Pseudo-terminals this process holds open (fd → /dev/ptmx or /dev/pts/N)."""
+    found = set()
+    for fd in os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else ():
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target == "/dev/ptmx" or target.startswith("/dev/pts/"):
+            found.add(f"{fd}->{target}")
+    return found
+
+
 @pytest.fixture(autouse=True)
 def no_thread_left_behind():
-    """Fail a test that leaves a thread running (a bus notifier, a simulator, a reader)."""
+    """Fail a test that leaves a thread running (a bus notifier, a simulator, a reader) or a
+    pseudo-terminal open (a simulated serial instrument not stopped)."""
     before = set(threading.enumerate())
+    ptys_before = _open_ptys()
     yield
     deadline = time.monotonic() + 3.0
     while True:
@@ -28,6 +43,8 @@ def no_thread_left_behind():
             break
         time.sleep(0.02)
     assert not extra, f"threads left running: {[t.name for t in extra]}"
+    leaked_ptys = _open_ptys() - ptys_before
+    assert not leaked_ptys, f"pseudo-terminals left open: {sorted(leaked_ptys)}"
 
 
 @pytest.fixture
