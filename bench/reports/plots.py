@@ -180,10 +180,12 @@ def ripple_figure(p: PlotData, meta: dict) -> Figure:
     ax1.plot(rad_to_deg(angle), torque, lw=0.8)
     pp = float(np.nanmax(torque) - np.nanmin(torque)) if torque.size else float("nan")
     mean = float(np.nanmean(torque)) if torque.size else float("nan")
-    pct = f" = {100 * pp / abs(mean):.3g} % of the mean" if mean else ""  # DOMAIN.md §4 definition
+    # DOMAIN.md §4: ripple % of the mean torque; meaningless about a zero mean (cogging of an unpowered motor)
+    pct = f" = {100 * pp / abs(mean):.3g} % of the mean" if abs(mean) > pp else ""
     ax1.set_xlabel("angle [deg]")
     ax1.set_ylabel("torque [N·m]")
-    ax1.set_title("Torque ripple" + (f" ({p.label})" if p.label else "") + f": {pp:.3g} N·m p-p{pct}")
+    name = f"{p.label.capitalize()} torque" if p.label else "Torque ripple"
+    ax1.set_title(f"{name}: {pp:.3g} N·m p-p{pct}")
     ax1.grid(True, alpha=0.3)
     if "orders" in a:
         orders, amp = np.asarray(a["orders"], float), np.asarray(a["amplitude_nm"], float)
