@@ -13,15 +13,14 @@ Streaming: by default the reader thread ``serial-<name>`` polls ``OD`` at the re
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from bench.drivers.serial_line import SerialLine
-from bench.drivers.serial_request import ErrorReporter, LineDevice, SampleBatcher, check_timeouts, describe_device
-from bench.errors import BenchError, DeviceFault, DeviceTimeoutError, ProtocolError, TransportError
+from bench.drivers.serial_request import LineDevice, PolledDevice, check_timeouts, describe_device
+from bench.errors import DeviceFault, DeviceTimeoutError, ProtocolError, TransportError
 from bench.protocols import dsp7000 as proto
 from bench.schema import load_section
 from bench.streams import ChannelSpec, SampleBlock, SampleFlag
@@ -46,7 +45,7 @@ class Dsp7000Settings:
 TIMEOUT_KEYS = {"request_s": 0.5, "stream_s": 0.5}
 
 
-class Dsp7000:
+class Dsp7000(PolledDevice):
     """Driver of one DSP7000 channel on an open :class:`SerialLine`."""
 
     def __init__(self, line: SerialLine, *, name: str = "dyno", address: int | None = None,
@@ -64,12 +63,10 @@ class Dsp7000:
         self._io = LineDevice(line, name=name, timeout_s=self.timeouts["request_s"],
                               retries=self.settings.retries, terminator=proto.TERMINATOR)
         self.stats = self._io.stats
-        self.errors = ErrorReporter(self.stats)
         self.identity = ""
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._batcher: SampleBatcher | None = None
-        self.stream_rate_hz = float(self.settings.rate_hz)
+        self.publish_interval_s = self.settings.publish_interval_s
+        self._last_t_s = float("-inf")
+        self._init_polling()
 
     # -- life cycle -------------------------------------------------------------------------------
     def connect(self) -> str:
@@ -149,46 +146,30 @@ class Dsp7000:
         self.release()
 
     # -- streaming --------------------------------------------------------------------------------
-    def set_error_callback(self, callback: Callable[[BaseException], None]) -> None:
-        """``callback(error)`` from the reader thread when the stream starts failing (once per outage)."""
-        self.errors.callback = callback
+    def channel_names(self) -> list[str]:
+        return [f"{self.name}.speed_rad_s", f"{self.name}.torque_nm"]
 
-    def start_streaming(self, rate_hz: float | None = None) -> None:
-        """Start the reader thread ``serial-<name>`` publishing speed and torque at ``rate_hz``
-        (``settings.rate_hz`` unless given)."""
-        rate_hz = self.settings.rate_hz if rate_hz is None else rate_hz
-        if rate_hz <= 0:
-            raise ValueError(f"{self.name}: rate_hz must be > 0, got {rate_hz}")
-        if self._thread is not None:
-            raise TransportError(f"{self.name}: already streaming")
-        self.stream_rate_hz = rate_hz
-        self._stop.clear()
-        channels = [f"{self.name}.speed_rad_s", f"{self.name}.torque_nm"]
-        self._batcher = SampleBatcher(channels, self.publish, self.stats)
+    def _reader(self):
+        """Polled ``OD`` requests, or the controller's continuous output when ``settings.continuous``."""
         self._last_t_s = float("-inf")
-        target = self._run_continuous if self.settings.continuous else self._run_polled
-        self._thread = threading.Thread(target=target, name=f"serial-{self.name}", daemon=False)
-        self._thread.start()
+        return self._run_continuous if self.settings.continuous else self._run
 
-    def stop_streaming(self) -> None:
-        """Stop the reader, publish every sample already taken (idempotent)."""
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        self._stop.set()
-        thread.join(timeout=5.0)
-        if self._batcher is not None:
-            self._batcher.flush()
+    def _values(self, record: proto.OdRecord) -> tuple[tuple[float, float], tuple[int, int]]:
+        """(speed, torque) in SI and their flags; an alarm record is a flagged NaN sample."""
+        if record.alarm:
+            nan = float("nan")
+            return (nan, nan), (int(SampleFlag.NO_DATA), int(SampleFlag.NO_DATA))
+        return self._to_si(record), (0, 0)
+
+    def sample(self) -> tuple[tuple[float, float], tuple[int, int]]:
+        """One polled ``OD`` (the shared polling loop of :class:`PolledDevice` calls it)."""
+        return self._values(self.read_od())
 
     def _add(self, t_s: float, record: proto.OdRecord) -> None:
         assert self._batcher is not None
         t_s = max(t_s, self._last_t_s + 1e-6)  # back-dated stream records stay in order
         self._last_t_s = t_s
-        if record.alarm:
-            nan = float("nan")
-            self._batcher.add(t_s, (nan, nan), (int(SampleFlag.NO_DATA), int(SampleFlag.NO_DATA)))
-        else:
-            self._batcher.add(t_s, self._to_si(record), (0, 0))
+        self._batcher.add(t_s, *self._values(record))
 
     def _unexpected(self, exc: Exception) -> None:
         """A reader thread never dies: an unforeseen error is counted, kept, reported, then reading goes on."""
@@ -198,33 +179,6 @@ class Dsp7000:
         self.stats.note(error)
         self.errors.failed(error)
         self._stop.wait(0.05)
-
-    def _run_polled(self) -> None:
-        period = 1.0 / self.stream_rate_hz
-        next_s = time.monotonic()
-        last_flush = next_s
-        while not self._stop.is_set():
-            try:
-                record = self.read_od()
-                self._add(self.timebase.now(), record)
-                self.errors.ok()
-            except BenchError as exc:
-                self.stats.missed_polls += 1  # counted and kept in stats.recent_errors by the query
-                self.errors.failed(exc)
-                if not self.line.is_open:
-                    self._stop.wait(0.05)  # the line is down: do not spin while it is reopened
-            except Exception as exc:  # a bug or an unforeseen answer: keep reading, report it  # noqa: BLE001
-                self._unexpected(exc)
-            now = time.monotonic()
-            if now - last_flush >= self.settings.publish_interval_s:
-                self._batcher.flush()
-                last_flush = now
-            next_s += period
-            if next_s < now - period:  # far behind (line down): restart the schedule
-                next_s = now
-            delay = next_s - time.monotonic()
-            if delay > 0:
-                self._stop.wait(delay)
 
     def _run_continuous(self) -> None:
         channel = self.settings.channel
@@ -263,7 +217,7 @@ class Dsp7000:
             except Exception as exc:  # noqa: BLE001  (see _unexpected)
                 self._unexpected(exc)
             now = time.monotonic()
-            if now - last_flush >= self.settings.publish_interval_s:
+            if now - last_flush >= self.publish_interval_s:
                 self._batcher.flush()
                 last_flush = now
         try:

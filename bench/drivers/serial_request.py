@@ -19,7 +19,13 @@ from typing import TypeVar
 import numpy as np
 
 from bench.drivers.serial_line import SerialLine
-from bench.errors import BenchError, ConfigError, DeviceTimeoutError, ProtocolError, TransportError
+from bench.errors import (
+    BenchError,
+    ConfigError,
+    DeviceTimeoutError,
+    ProtocolError,
+    TransportError,
+)
 from bench.streams import SampleBlock
 from bench.timebase import DEFAULT_TIMEBASE, Timebase
 
@@ -248,10 +254,15 @@ class PolledDevice:
         self.stream_rate_hz = rate_hz
         self._stop.clear()
         self._batcher = SampleBatcher(self.channel_names(), self.publish, self.stats)
-        self._thread = threading.Thread(target=self._run, name=f"serial-{self.name}", daemon=False)
+        self._thread = threading.Thread(target=self._reader(), name=f"serial-{self.name}", daemon=False)
         self._thread.start()
 
+    def _reader(self) -> Callable[[], None]:
+        """The reader thread's loop: polling :meth:`sample` (a streaming device returns its own)."""
+        return self._run
+
     def stop_streaming(self) -> None:
+        """Stop the reader, publish every sample already taken (idempotent)."""
         thread, self._thread = self._thread, None
         if thread is None:
             return
