@@ -86,8 +86,9 @@ def test_hysteresis_fails_naming_the_measurement_when_backlash_is_too_large(tmp_
 
 
 def test_transmission_error_recovers_the_configured_harmonics(rig, tmp_path):
-    # 750 rpm in: 4 s per output revolution, 40 samples per period of the order-100 line at 1 kHz SYNC
-    result = run_sequence(TransmissionError, rig, runs_dir=tmp_path / "runs", params={"input_speed_rad_s": "750 rpm"})
+    # 500 rpm in: 6 s per output revolution, 60 samples per period of the order-100 line at 1 kHz SYNC
+    # (at 750 rpm a loaded machine's missed SYNC answers cost the order-100 line up to 2 % of its amplitude)
+    result = run_sequence(TransmissionError, rig, runs_dir=tmp_path / "runs", params={"input_speed_rad_s": "500 rpm"})
     assert result.outcome is Outcome.PASS, result.errors
     configured = {h.order: h.amplitude for h in rig.config.sim.reducer.transmission_error}
     for direction in ("forward", "reverse"):
