@@ -134,7 +134,7 @@ def te_figure(p: PlotData, meta: dict) -> Figure:
     ax1.plot(rad_to_deg(angle), rad_to_arcmin(te), lw=0.8)
     ax1.set_xlabel("output angle [deg]")
     ax1.set_ylabel("TE [arcmin]")
-    ax1.set_title(f"Transmission error θout − θin/N" + (f" ({p.label})" if p.label else "")
+    ax1.set_title("Transmission error θout − θin/N" + (f" ({p.label})" if p.label else "")
                   + f": {rad_to_arcmin(pp):.3g} arcmin p-p")
     ax1.grid(True, alpha=0.3)
     if "orders" in a:

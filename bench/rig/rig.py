@@ -20,7 +20,7 @@ from bench.errors import (BenchError, ConfigError, ConfigProblem, DeviceFault, D
                           TransportError)
 from bench.rig.registry import DRIVERS
 from bench.rig.safety import SafetySupervisor, Trip, interlocks_from_limits
-from bench.streams import Hub, RingBuffer, SampleBlock
+from bench.streams import Hub, RingBuffer
 from bench.timebase import Timebase
 
 log = logging.getLogger(__name__)

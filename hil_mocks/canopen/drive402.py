@@ -19,7 +19,6 @@ import threading
 import time
 from pathlib import Path
 
-from canopen.sdo.exceptions import SdoAbortedError
 
 from .dictionary import ABORT_VALUE_RANGE, PROFILE_DRIVE, abort, clamp_int, wrap_int
 from .ideal_axis import IdealAxis

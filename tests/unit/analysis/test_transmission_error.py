@@ -21,9 +21,8 @@ def te_true(x):
     return sum(a * np.sin(k * x + p) for k, a, p in HARMONICS)
 
 
-def record(n, revs, ratio, start=0.3, direction=1, quantise=True, seed=0):
+def record(n, revs, ratio, start=0.3, direction=1, quantise=True):
     """Output angle at uneven speed; input angle = N·(θ_out − TE(θ_out)), both encoders 29 bit."""
-    rng = np.random.default_rng(seed)
     u = np.linspace(0.0, 1.0, n)
     x = start + direction * TWO_PI * revs * (u + 0.03 * np.sin(TWO_PI * 3 * u) / (TWO_PI * 3))
     a_out = x
