@@ -28,17 +28,17 @@ ALLOWED_ONLY = {
 }
 
 
-def _module_name(path: Path) -> str:
-    rel = path.relative_to(ROOT).with_suffix("")
+def _module_name(path: Path, root: Path) -> str:
+    rel = path.relative_to(root).with_suffix("")
     parts = list(rel.parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
 
 
-def _imports(path: Path) -> list[tuple[int, str]]:
+def _imports(path: Path, root: Path) -> list[tuple[int, str]]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    package = _module_name(path).rsplit(".", 0 if path.name == "__init__.py" else 1)[0]
+    package = _module_name(path, root).rsplit(".", 0 if path.name == "__init__.py" else 1)[0]
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -58,23 +58,23 @@ def _ours(name: str) -> bool:
     return name == "bench" or name.startswith(("bench.", "gui", "hil_mocks"))
 
 
-def _violations() -> list[str]:
+def _violations(root: Path = ROOT) -> list[str]:
     bad = []
     for top in ("bench", "gui", "hil_mocks"):
-        for path in sorted((ROOT / top).rglob("*.py")):
-            module = _module_name(path)
+        for path in sorted((root / top).rglob("*.py")):
+            module = _module_name(path, root)
             for layer, forbidden in FORBIDDEN.items():
                 if not (module == layer or module.startswith(layer + ".")):
                     continue
-                for line, name in _imports(path):
+                for line, name in _imports(path, root):
                     if not _ours(name):
                         continue
                     if any(name == f.rstrip(".") or name.startswith(f if f.endswith(".") else f + ".")
                            or name == f for f in forbidden):
-                        bad.append(f"{path.relative_to(ROOT)}:{line}: {layer} must not import {name}")
+                        bad.append(f"{path.relative_to(root)}:{line}: {layer} must not import {name}")
                     allowed = ALLOWED_ONLY.get(layer)
                     if allowed and not any(name == a or name.startswith(a + ".") for a in allowed):
-                        bad.append(f"{path.relative_to(ROOT)}:{line}: {layer} may import only {allowed}, not {name}")
+                        bad.append(f"{path.relative_to(root)}:{line}: {layer} may import only {allowed}, not {name}")
     return bad
 
 
@@ -82,11 +82,17 @@ def test_layer_rules_hold():
     assert _violations() == []
 
 
-def test_checker_sees_a_violation(tmp_path, monkeypatch):
+def test_checker_sees_a_violation(tmp_path):
     """The checker itself must catch a forbidden import (so the test above can fail)."""
-    fake = ROOT / "bench" / "protocols" / "_layer_probe_tmp.py"
-    fake.write_text("from bench.drivers import x\n", encoding="utf-8")
-    try:
-        assert any("_layer_probe_tmp" in v for v in _violations())
-    finally:
-        fake.unlink()
+    protocols = tmp_path / "bench" / "protocols"
+    protocols.mkdir(parents=True)
+    (protocols / "probe.py").write_text("from bench.drivers import x\nfrom ..analysis import y\n",
+                                        encoding="utf-8")
+    assert _violations(tmp_path) == [
+        "bench/protocols/probe.py:1: bench.protocols must not import bench.drivers",
+        "bench/protocols/probe.py:1: bench.protocols may import only "
+        "['bench.errors', 'bench.units', 'bench.protocols'], not bench.drivers",
+        "bench/protocols/probe.py:2: bench.protocols must not import bench.analysis",
+        "bench/protocols/probe.py:2: bench.protocols may import only "
+        "['bench.errors', 'bench.units', 'bench.protocols'], not bench.analysis",
+    ]
