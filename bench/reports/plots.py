@@ -13,8 +13,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from bench.sequences.plotdata import PlotData
-from bench.units import rad_s_to_rpm, rad_to_arcmin, rad_to_deg
+from bench.sequences.plotdata import PlotData, ramp_slices
+from bench.units import rad_s_to_rpm, rad_to_arcmin, rad_to_deg, rpm_to_rad_s
 
 FIGSIZE_IN = (10.0, 6.2)
 
@@ -197,6 +197,156 @@ def ripple_figure(p: PlotData, meta: dict) -> Figure:
     return fig
 
 
+def _side_fit(speed_rad_s: np.ndarray, sign: float, t0_nm: float, c_nm_s_rad: float):
+    """The fitted line ±(T0 + c·|ω|) over the measured speeds of one direction, and its extension to 0."""
+    mags = np.abs(speed_rad_s[np.sign(speed_rad_s) == sign])
+    if not mags.size:
+        return None
+    w = sign * np.array([mags.min(), mags.max()])
+    w0 = np.array([0.0, w[0]])
+    return (w, sign * (t0_nm + c_nm_s_rad * np.abs(w))), (w0, sign * (t0_nm + c_nm_s_rad * np.abs(w0)))
+
+
+def no_load_figure(p: PlotData, meta: dict) -> Figure:
+    """No-load running torque over input speed (rpm), a marker per measured point and direction, and
+    the line |T| = T0 + c·|ω| the procedure fitted, on each side over its measured speeds."""
+    a = p.arrays
+    fig = Figure(figsize=FIGSIZE_IN)
+    ax = fig.add_subplot()
+    speed = np.asarray(a["speed_rad_s"], float)
+    torque = np.asarray(a["torque_nm"], float)
+    std = np.asarray(a["torque_std_nm"], float) if "torque_std_nm" in a else None
+    for sign, name, marker, colour in ((1.0, "forward", "o", "C0"), (-1.0, "reverse", "s", "C1")):
+        on = np.sign(speed) == sign
+        if on.any():
+            ax.errorbar(rad_s_to_rpm(speed[on]), torque[on], yerr=None if std is None else std[on], fmt=marker,
+                        color=colour, ms=7, capsize=3, label=f"{name} (mean over the window"
+                        + (", bar ±σ)" if std is not None else ")"))
+    if "fit_coulomb_nm" in a:
+        t0 = float(np.ravel(a["fit_coulomb_nm"])[0])
+        c = float(np.ravel(a["fit_viscous_nm_s_rad"])[0])
+        label = (f"fit |T| = T0 + c·|ω|: T0 = {t0:.4g} N·m, c = {c:.4g} N·m·s/rad "
+                 f"({c * rpm_to_rad_s(1000.0):.3g} N·m per 1000 rpm)")
+        for sign in (1.0, -1.0):
+            lines = _side_fit(speed, sign, t0, c)
+            if lines is None:
+                continue
+            (w, t), (w0, t0_line) = lines
+            ax.plot(rad_s_to_rpm(w), t, "-", color="C2", lw=1.6, label=label)
+            ax.plot(rad_s_to_rpm(w0), t0_line, ":", color="C2", lw=1.2)
+            label = None
+    ax.axhline(0, color="k", lw=0.5)
+    ax.axvline(0, color="k", lw=0.5)
+    top = float(np.nanmax(np.abs(rad_s_to_rpm(speed)))) if speed.size else 1.0
+    ax.set_xlim(-1.08 * top if (speed < 0).any() else 0.0, 1.08 * top if (speed > 0).any() else 0.0)
+    ax.set_xlabel("input speed [rpm]")
+    ax.set_ylabel("input torque [N·m]")
+    ax.set_title("No-load running torque, output free" + (f" ({p.label})" if p.label else ""))
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def breakaway_figure(p: PlotData, meta: dict) -> Figure:
+    """Starting / back-driving torque: each ramp's torque and the shaft angle moved since its start,
+    over the time since the ramp began (the directions overlaid), with the breakaway torque and the
+    instant motion was seen marked; angles in arcmin, where the motion threshold reads as a number."""
+    a = p.arrays
+    fig = Figure(figsize=FIGSIZE_IN)
+    ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    t = np.asarray(a["time_s"], float)
+    torque = np.asarray(a["torque_nm"], float)
+    angle = rad_to_arcmin(np.asarray(a["angle_rad"], float))
+    per_ramp = {k: np.ravel(np.asarray(a[k], float)) for k in ("breakaway_torque_nm", "breakaway_time_s",
+                                                               "motion_time_s") if k in a}
+    thr = rad_to_arcmin(float(np.ravel(a["motion_threshold_rad"])[0])) if "motion_threshold_rad" in a else None
+    for i, span in enumerate(ramp_slices(a["direction"])):
+        sign = float(np.ravel(a["direction"])[span.start])
+        name, colour = ("forward", "C0") if sign > 0 else ("reverse", "C1")
+        t0 = t[span][0]
+        tr = t[span] - t0
+        tb = per_ramp.get("breakaway_time_s", np.full(i + 1, np.nan))[i] - t0
+        tb_torque = per_ramp.get("breakaway_torque_nm", np.full(i + 1, np.nan))[i]
+        tm = per_ramp.get("motion_time_s", np.full(i + 1, np.nan))[i] - t0
+        if np.isfinite(tb_torque):
+            label = f"{name}: breakaway {tb_torque:+.4g} N·m"
+        elif np.isinf(tb_torque):
+            label = f"{name}: no motion up to {float(np.nanmax(sign * torque[span])) * sign:+.4g} N·m"
+        else:
+            label = name
+        ax1.plot(tr, torque[span], color=colour, lw=1.0, label=label)
+        ax2.plot(tr, angle[span], color=colour, lw=1.0, label=name)
+        if np.isfinite(tb) and np.isfinite(tb_torque):
+            ax1.plot([tb], [tb_torque], "o", color=colour, ms=8, mfc="none", mew=1.8)
+            ax1.annotate(f"{tb_torque:+.4g} N·m", (tb, tb_torque), textcoords="offset points",
+                         xytext=(8, 8 if sign > 0 else -14), fontsize=8, color=colour)
+            for ax in (ax1, ax2):
+                ax.axvline(tb, color=colour, lw=0.8, ls="--")
+        if np.isfinite(tm):
+            ax2.plot([tm], [np.interp(tm, tr, angle[span])], "v" if sign < 0 else "^", color=colour, ms=8)
+    if thr is not None:
+        ax2.axhspan(-thr, thr, color="0.5", alpha=0.15, label=f"motion threshold ±{thr:.3g} arcmin")
+    torque_what = str(np.ravel(a["torque_channel"])[0]) if "torque_channel" in a else "torque"
+    angle_what = str(np.ravel(a["angle_channel"])[0]) if "angle_channel" in a else "shaft angle"
+    ax1.set_ylabel(f"{torque_what} [N·m]")
+    ax1.set_title(f"{p.label.capitalize() if p.label else 'Breakaway'} torque: torque ramp until the shaft turns"
+                  " (dashed: breakaway instant)")
+    ax2.set_ylabel(f"{angle_what}\nmoved since ramp start [arcmin]", fontsize=9)
+    ax2.set_xlabel("time since ramp start [s]")
+    for ax in (ax1, ax2):
+        ax.axhline(0, color="k", lw=0.5)
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _line_axes(ax, x, y, slope, intercept, x_display, label):
+    ax.plot(x_display(x), y, "o", color="C0", ms=7, label="measured")
+    if slope is not None:
+        xx = np.array([min(0.0, float(np.min(x))), float(np.max(x))])
+        ax.plot(x_display(xx), intercept + slope * xx, "-", color="C2", lw=1.6, label=label)
+    ax.set_xlim(left=min(0.0, float(np.min(x_display(x)))))
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+
+
+def motor_constants_figure(p: PlotData, meta: dict) -> Figure:
+    """Kt: shaft torque over phase current with the fitted line; Ke: open-circuit line-to-line voltage
+    over speed (rpm) with the fitted line; the constants in the legends."""
+    a = p.arrays
+    fig = Figure(figsize=FIGSIZE_IN)
+    ax1, ax2 = fig.subplots(1, 2)
+
+    def scalar(name):
+        return float(np.ravel(a[name])[0]) if name in a else None
+
+    if "current_a" in a:
+        kt, b = scalar("kt_nm_a"), scalar("kt_intercept_nm")
+        label = f"Kt = {kt:.4g} N·m/A (intercept {b:+.3g} N·m)" if kt is not None else None
+        _line_axes(ax1, np.asarray(a["current_a"], float), np.asarray(a["torque_nm"], float), kt, b,
+                   lambda x: x, label)
+    else:
+        ax1.text(0.5, 0.5, "no Kt points", transform=ax1.transAxes, ha="center", va="center")
+    ax1.set_xlabel("phase current [A rms]")
+    ax1.set_ylabel("shaft torque [N·m]")
+    ax1.set_title("Torque constant Kt (torque on current, held speed)", fontsize=10)
+    if "speed_rad_s" in a:
+        ke, b = scalar("ke_v_s_rad"), scalar("ke_intercept_v")
+        label = (f"Ke = {ke:.4g} V·s/rad = {ke * rpm_to_rad_s(1000.0):.4g} V/krpm (intercept {b:+.3g} V)"
+                 if ke is not None else None)
+        _line_axes(ax2, np.asarray(a["speed_rad_s"], float), np.asarray(a["emf_v"], float), ke, b,
+                   rad_s_to_rpm, label)
+    else:
+        ax2.text(0.5, 0.5, "no Ke points", transform=ax2.transAxes, ha="center", va="center")
+    ax2.set_xlabel("speed [rpm]")
+    ax2.set_ylabel("back-EMF, line-to-line [V rms]")
+    ax2.set_title("Back-EMF constant Ke (open circuit, back-driven)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def channels_figure(traces) -> Figure:
     """Raw recorded channels over time, one small axes each (for runs without plot data)."""
     n = len(traces)
@@ -213,10 +363,12 @@ def channels_figure(traces) -> Figure:
 
 
 DRAW = {"hysteresis": hysteresis_figure, "te": te_figure, "efficiency": efficiency_figure,
-        "ripple": ripple_figure}
+        "ripple": ripple_figure, "no_load": no_load_figure, "breakaway": breakaway_figure,
+        "motor_constants": motor_constants_figure}
 
 TITLES = {"hysteresis": "Hysteresis loop", "te": "Transmission error", "efficiency": "Efficiency map",
-          "ripple": "Torque ripple"}
+          "ripple": "Torque ripple", "no_load": "No-load running torque", "breakaway": "Breakaway torque",
+          "motor_constants": "Motor constants Kt and Ke"}
 
 
 def figures(content) -> list[tuple[str, Figure]]:

@@ -18,11 +18,32 @@ display units. Kinds and their arrays (``*`` = required):
     ``speed_rad_s``\\* (n), ``torque_nm``\\* (m), ``efficiency``\\* (m × n, fraction 0…1).
 ``ripple`` — torque ripple over angle (DOMAIN.md §4)
     ``angle_rad``\\*, ``torque_nm``\\*; ``orders``, ``amplitude_nm`` (computed when absent).
+``no_load`` — no-load running torque over input speed (DOMAIN.md §1.1, §2.4)
+    ``speed_rad_s``\\*, ``torque_nm``\\* (signed, one point per measured speed and direction, as
+    measured); ``torque_std_nm`` (σ of the torque over each point's window, drawn as an error bar);
+    ``fit_coulomb_nm``, ``fit_viscous_nm_s_rad`` (one number each, both or neither: the line
+    |T| = T0 + c·|ω| fitted over both directions, drawn as ±(T0 + c·|ω|) over the measured speeds of
+    each direction).
+``breakaway`` — starting / back-driving torque ramps (DOMAIN.md §1.1, §2.4)
+    ``time_s``\\*, ``torque_nm``\\*, ``angle_rad``\\*, ``direction``\\* (equal length, the ramps
+    concatenated: at the torque sensor's sample instants the torque the breakaway was taken from and
+    the shaft angle moved since the ramp's first sample; ``direction`` +1 / −1 per sample, each
+    direction one contiguous ramp). One number per ramp, in the order the ramps appear:
+    ``breakaway_torque_nm`` (signed; ±inf where the shaft did not move), ``breakaway_time_s``
+    (instant of that torque; NaN where none), ``motion_time_s`` (first sample beyond the threshold;
+    NaN where none). ``motion_threshold_rad`` (one number); ``torque_channel``, ``angle_channel``
+    (one string each: which channels the arrays come from, for the axis labels).
+``motor_constants`` — Kt and Ke lines (DOMAIN.md §4)
+    ``current_a``, ``torque_nm`` (Kt points: phase current A rms, shaft torque at held speed);
+    ``kt_nm_a``, ``kt_intercept_nm`` (the fitted line); ``speed_rad_s``, ``emf_v`` (Ke points: speed,
+    open-circuit line-to-line voltage V rms); ``ke_v_s_rad``, ``ke_intercept_v`` (the fitted line).
+    At least one pair of points; a line needs its points and both its numbers.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +56,16 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "te": (("output_angle_rad", "te_rad"), ("orders", "amplitude_rad")),
     "efficiency": (("speed_rad_s", "torque_nm", "efficiency"), ()),
     "ripple": (("angle_rad", "torque_nm"), ("orders", "amplitude_nm")),
+    "no_load": (("speed_rad_s", "torque_nm"), ("torque_std_nm", "fit_coulomb_nm", "fit_viscous_nm_s_rad")),
+    "breakaway": (("time_s", "torque_nm", "angle_rad", "direction"),
+                  ("breakaway_torque_nm", "breakaway_time_s", "motion_time_s", "motion_threshold_rad",
+                   "torque_channel", "angle_channel")),
+    "motor_constants": ((), ("current_a", "torque_nm", "kt_nm_a", "kt_intercept_nm",
+                             "speed_rad_s", "emf_v", "ke_v_s_rad", "ke_intercept_v")),
 }
+
+#: per kind: arrays that hold strings (every other array of the kinds below must hold numbers)
+STRINGS = {"breakaway": ("torque_channel", "angle_channel")}
 
 PREFIX = "plot_"
 
@@ -94,7 +124,108 @@ def validate(kind: str, arrays: dict[str, object]) -> dict[str, np.ndarray]:
         sizes = {out[k].size for k in fits + (["fit_label"] if "fit_label" in out else [])}
         if len(sizes) > 1:
             raise ValueError("plot data 'hysteresis': fit_* arrays differ in length")
+    check = _EXTRA_CHECKS.get(kind)
+    if check is not None:
+        check(out)
     return out
+
+
+def _numbers(kind: str, out: dict[str, np.ndarray]) -> None:
+    strings = STRINGS.get(kind, ())
+    for k, v in out.items():
+        if k in strings:
+            if v.size != 1 or v.dtype.kind != "U":
+                raise ValueError(f"plot data {kind!r}: {k} must be one string, found {v.dtype} of shape {v.shape}")
+        elif v.dtype.kind not in "biuf":
+            raise ValueError(f"plot data {kind!r}: {k} must hold numbers, found {v.dtype}")
+
+
+def _one_d(kind: str, out: dict[str, np.ndarray], names: tuple[str, ...]) -> int:
+    """All ``names`` 1-D, of one length, not empty; returns the length."""
+    shapes = {k: out[k].shape for k in names}
+    if any(len(s) != 1 for s in shapes.values()) or len(set(shapes.values())) != 1 or not out[names[0]].size:
+        found = ", ".join(f"{k} {s}" for k, s in shapes.items())
+        raise ValueError(f"plot data {kind!r}: {', '.join(names)} must be 1-D of equal, non-zero length, "
+                         f"found {found}")
+    return out[names[0]].size
+
+
+def _scalars(kind: str, out: dict[str, np.ndarray], names: tuple[str, ...]) -> None:
+    """Each of ``names`` present is one number."""
+    for k in names:
+        if k in out and out[k].size != 1:
+            raise ValueError(f"plot data {kind!r}: {k} must be one number, found shape {out[k].shape}")
+
+
+def _all_or_none(kind: str, out: dict[str, np.ndarray], names: tuple[str, ...], what: str) -> bool:
+    given = [k for k in names if k in out]
+    if given and len(given) != len(names):
+        raise ValueError(f"plot data {kind!r}: {what} needs {' and '.join(names)} (missing "
+                         f"{', '.join(k for k in names if k not in out)})")
+    return bool(given)
+
+
+def _check_no_load(out: dict[str, np.ndarray]) -> None:
+    _numbers("no_load", out)
+    _one_d("no_load", out, ("speed_rad_s", "torque_nm") + (("torque_std_nm",) if "torque_std_nm" in out else ()))
+    fit = ("fit_coulomb_nm", "fit_viscous_nm_s_rad")
+    if _all_or_none("no_load", out, fit, "the fitted line"):
+        _scalars("no_load", out, fit)
+        if not all(np.isfinite(out[k]).all() for k in fit):
+            raise ValueError("plot data 'no_load': fit_coulomb_nm and fit_viscous_nm_s_rad must be finite "
+                             "(leave them out when no line was fitted)")
+
+
+def ramp_slices(direction: np.ndarray) -> list[slice]:
+    """The ramps of a ``breakaway`` record: contiguous runs of one ``direction``."""
+    d = np.asarray(direction)
+    edges = np.flatnonzero(d[1:] != d[:-1]) + 1
+    bounds = [0, *edges.tolist(), d.size]
+    return [slice(a, b) for a, b in itertools.pairwise(bounds)]
+
+
+def _check_breakaway(out: dict[str, np.ndarray]) -> None:
+    _numbers("breakaway", out)
+    _one_d("breakaway", out, ("time_s", "torque_nm", "angle_rad", "direction"))
+    direction = out["direction"]
+    if not np.isin(direction, (-1, 1)).all():
+        raise ValueError(f"plot data 'breakaway': direction must be +1 or -1 per sample, found "
+                         f"{', '.join(f'{v:g}' for v in np.unique(direction[~np.isin(direction, (-1, 1))])[:5])}")
+    spans = ramp_slices(direction)
+    if len(spans) != np.unique(direction).size:
+        raise ValueError(f"plot data 'breakaway': each direction must be one contiguous ramp, found "
+                         f"{len(spans)} runs of {np.unique(direction).size} direction(s)")
+    for k in ("breakaway_torque_nm", "breakaway_time_s", "motion_time_s"):
+        if k in out and (out[k].ndim != 1 or out[k].size != len(spans)):
+            raise ValueError(f"plot data 'breakaway': {k} must hold one number per ramp ({len(spans)}), "
+                             f"found shape {out[k].shape}")
+    _scalars("breakaway", out, ("motion_threshold_rad",))
+    if "motion_threshold_rad" in out and not float(out["motion_threshold_rad"]) > 0:
+        raise ValueError("plot data 'breakaway': motion_threshold_rad must be > 0")
+
+
+def _check_motor_constants(out: dict[str, np.ndarray]) -> None:
+    _numbers("motor_constants", out)
+    pairs = (("Kt", ("current_a", "torque_nm"), ("kt_nm_a", "kt_intercept_nm")),
+             ("Ke", ("speed_rad_s", "emf_v"), ("ke_v_s_rad", "ke_intercept_v")))
+    found = False
+    for name, points, line in pairs:
+        has_points = _all_or_none("motor_constants", out, points, f"the {name} points")
+        if has_points:
+            _one_d("motor_constants", out, points)
+            found = True
+        if _all_or_none("motor_constants", out, line, f"the {name} line"):
+            _scalars("motor_constants", out, line)
+            if not has_points:
+                raise ValueError(f"plot data 'motor_constants': the {name} line needs its points "
+                                 f"{' and '.join(points)}")
+    if not found:
+        raise ValueError("plot data 'motor_constants': give the Kt points (current_a, torque_nm) and/or "
+                         "the Ke points (speed_rad_s, emf_v)")
+
+
+_EXTRA_CHECKS = {"no_load": _check_no_load, "breakaway": _check_breakaway,
+                 "motor_constants": _check_motor_constants}
 
 
 def encode(kind: str, arrays: dict[str, object]) -> bytes:
@@ -183,3 +314,59 @@ def from_efficiency_map(emap) -> dict[str, np.ndarray]:
     """Arrays of kind ``efficiency`` from a :class:`bench.analysis.EfficiencyMap` (its plotting grid)."""
     return {"speed_rad_s": np.asarray(emap.speed_grid_rad_s, float), "torque_nm": np.asarray(emap.torque_grid_nm, float),
             "efficiency": np.asarray(emap.efficiency_grid, float)}
+
+
+def from_no_load(points, coulomb_nm=None, viscous_nm_s_rad=None) -> dict[str, np.ndarray]:
+    """Arrays of kind ``no_load`` from the measured points (``speed_rad_s``, ``torque_nm``,
+    ``torque_std_nm`` each) and the line |T| = T0 + c·|ω| the procedure fitted (left out when either
+    number is None or not finite, e.g. a single speed)."""
+    out = {"speed_rad_s": np.array([p.speed_rad_s for p in points], float),
+           "torque_nm": np.array([p.torque_nm for p in points], float),
+           "torque_std_nm": np.array([p.torque_std_nm for p in points], float)}
+    fit = (coulomb_nm, viscous_nm_s_rad)
+    if all(v is not None and np.isfinite(v) for v in fit):
+        out["fit_coulomb_nm"] = np.array(float(coulomb_nm))
+        out["fit_viscous_nm_s_rad"] = np.array(float(viscous_nm_s_rad))
+    return out
+
+
+def from_breakaway(ramps, *, motion_threshold_rad=None, torque_channel="", angle_channel="") -> dict[str, np.ndarray]:
+    """Arrays of kind ``breakaway`` from the ramps of a breakaway procedure.
+
+    Each ramp has ``sign`` (+1 / −1), ``torque_nm`` (the signed breakaway torque, ±inf without motion)
+    and ``trace`` with ``time_s``, ``torque_nm``, ``angle_rad`` (moved since the ramp's start),
+    ``breakaway_time_s`` and ``motion_time_s``. Ramps without a trace or with no samples are left out.
+    """
+    kept = [r for r in ramps if getattr(r, "trace", None) is not None and np.size(r.trace.time_s)]
+    if not kept:
+        raise ValueError("plot data 'breakaway': no ramp has recorded samples")
+    out = {"time_s": np.concatenate([np.asarray(r.trace.time_s, float) for r in kept]),
+           "torque_nm": np.concatenate([np.asarray(r.trace.torque_nm, float) for r in kept]),
+           "angle_rad": np.concatenate([np.asarray(r.trace.angle_rad, float) for r in kept]),
+           "direction": np.concatenate([np.full(np.size(r.trace.time_s), 1 if r.sign > 0 else -1, np.int8)
+                                        for r in kept]),
+           "breakaway_torque_nm": np.array([r.torque_nm for r in kept], float),
+           "breakaway_time_s": np.array([r.trace.breakaway_time_s for r in kept], float),
+           "motion_time_s": np.array([r.trace.motion_time_s for r in kept], float)}
+    if motion_threshold_rad is not None:
+        out["motion_threshold_rad"] = np.array(float(motion_threshold_rad))
+    if torque_channel:
+        out["torque_channel"] = np.array(torque_channel)
+    if angle_channel:
+        out["angle_channel"] = np.array(angle_channel)
+    return out
+
+
+def from_motor_constants(result, *, current_a=None, torque_nm=None, speed_rad_s=None, emf_v=None) -> dict[str, np.ndarray]:
+    """Arrays of kind ``motor_constants`` from a :class:`bench.analysis.MotorConstantsResult` and the
+    points it was fitted on (a pair left out, or without its line in the result, is left out)."""
+    out: dict[str, np.ndarray] = {}
+    if current_a is not None and torque_nm is not None:
+        out["current_a"], out["torque_nm"] = np.asarray(current_a, float), np.asarray(torque_nm, float)
+        if result.kt_fit is not None:
+            out["kt_nm_a"], out["kt_intercept_nm"] = np.array(result.kt_fit.slope), np.array(result.kt_fit.intercept)
+    if speed_rad_s is not None and emf_v is not None:
+        out["speed_rad_s"], out["emf_v"] = np.asarray(speed_rad_s, float), np.asarray(emf_v, float)
+        if result.ke_fit is not None:
+            out["ke_v_s_rad"], out["ke_intercept_v"] = np.array(result.ke_fit.slope), np.array(result.ke_fit.intercept)
+    return out

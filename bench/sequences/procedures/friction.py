@@ -43,7 +43,7 @@ import numpy as np
 
 from bench.analysis import breakaway_torque
 from bench.errors import BenchError
-from bench.sequences import Measurement, Sequence
+from bench.sequences import Measurement, Sequence, plotdata
 from bench.sequences.procedures.common import (SETPOINT_PERIOD_S, Collector, enable_in_mode, stop_drives,
                                                wait_for)
 from bench.units import RPM_RAD_S
@@ -261,6 +261,7 @@ class NoLoadTorque(Sequence):
         fit = {"speeds_rad_s": [round(v, 3) for v in speeds], "rms_residual_nm": float(f"{residual:.3g}")}
         ctx.measure("no_load_torque_coulomb", float(intercept), **fit)
         ctx.measure("no_load_viscous", float(slope), **fit)
+        ctx.attach_plot_data("no_load", **plotdata.from_no_load(points, float(intercept), float(slope)))
         ctx.progress(1.0, "done")
 
     def teardown(self, ctx):
@@ -304,6 +305,19 @@ class BackDrivingTorqueParameters(BreakawayParameters):
 
 
 @dataclass(frozen=True)
+class BreakawayTrace:
+    """What decided a ramp, for the report: at the flange's sample instants the (smoothed) torque and
+    the input angle moved since the ramp's first sample, and the instants of the breakaway torque and of
+    the first sample beyond the motion threshold (NaN without motion)."""
+
+    time_s: np.ndarray
+    torque_nm: np.ndarray
+    angle_rad: np.ndarray
+    breakaway_time_s: float = math.nan
+    motion_time_s: float = math.nan
+
+
+@dataclass(frozen=True)
 class BreakawayRamp:
     """One ramp of a breakaway test."""
 
@@ -312,6 +326,7 @@ class BreakawayRamp:
     moved: bool
     peak_applied_nm: float  # largest set point reached
     window_s: tuple[float, float]  # ramp start → motion seen (or the maximum reached)
+    trace: BreakawayTrace | None = field(default=None, repr=False, compare=False)
 
     @property
     def mean_rate_nm_s(self) -> float:
@@ -329,6 +344,7 @@ class _Breakaway:
     free_role = ""
     torque_channel = ""
     measurement_name = ""
+    plot_label = ""  # of the ``breakaway`` plot data
 
     def setup(self, ctx):
         self.ramp_drive = ctx.rig.device(self.ramp_role)
@@ -391,7 +407,10 @@ class _Breakaway:
             window = (start, detected)
             ctx.log(f"{_direction_name(sign)}: no motion beyond {p.motion_threshold_rad:g} rad up to "
                     f"{applied:+.4g} N·m (max_torque_nm)")
-            return BreakawayRamp(sign, sign * math.inf, False, applied, window)
+            self.collector.drain()  # the trace as far as delivered: no wait, nothing decided on it
+            t_q, torque, angle_at_q = self._trace(window, p.smoothing_s)
+            trace = BreakawayTrace(t_q, torque, angle_at_q - angle_at_q[0] if angle_at_q.size else angle_at_q)
+            return BreakawayRamp(sign, sign * math.inf, False, applied, window, trace)
         # the breakaway lies before the detection: wait until both channels have delivered past it
         # (a busy host delivers the flange's samples in bursts, later than the drive's)
         def delivered() -> bool:
@@ -400,18 +419,27 @@ class _Breakaway:
         ctx.wait_until(delivered, DELIVERY_TIMEOUT_S,
                        what=f"{self.torque_channel} and {ANGLE_IN} samples up to the motion at {detected:.3f} s")
         window = (start, ctx.now())
-        t_q, torque = _channel_window(self.collector, self.torque_channel, window)
-        t_a, angle = _channel_window(self.collector, ANGLE_IN, window)
-        rate_hz = (len(t_q) - 1) / (t_q[-1] - t_q[0]) if len(t_q) > 1 and t_q[-1] > t_q[0] else 0.0
-        torque = _moving_average(torque, max(1, int(round(p.smoothing_s * rate_hz))))
-        angle_at_q = np.interp(t_q, t_a, angle)  # the angle at the flange's sample instants (held at the ends)
+        t_q, torque, angle_at_q = self._trace(window, p.smoothing_s)
         try:
             result = breakaway_torque(torque, angle_at_q, motion_threshold_rad=p.motion_threshold_rad)
         except ValueError as exc:
             raise BenchError(f"{self.name}, {_direction_name(sign)}: {exc}") from None
         ctx.log(f"{_direction_name(sign)}: breakaway {result.breakaway_torque_nm:+.5g} N·m on "
                 f"{self.torque_channel}, set point {applied:+.4g} N·m at detection")
-        return BreakawayRamp(sign, result.breakaway_torque_nm, True, applied, (start, detected))
+        k = result.motion_index
+        peak = int(np.argmax(np.abs(torque[:k + 1])))  # where breakaway_torque took its value
+        trace = BreakawayTrace(t_q, torque, angle_at_q - angle_at_q[0], float(t_q[peak]), float(t_q[k]))
+        return BreakawayRamp(sign, result.breakaway_torque_nm, True, applied, (start, detected), trace)
+
+    def _trace(self, window: tuple[float, float], smoothing_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Flange sample instants, the flange torque smoothed over ``smoothing_s`` and the input angle
+        at those instants (held at the ends), over ``window``: what :func:`breakaway_torque` decides on."""
+        t_q, torque = _channel_window(self.collector, self.torque_channel, window)
+        t_a, angle = _channel_window(self.collector, ANGLE_IN, window)
+        rate_hz = (len(t_q) - 1) / (t_q[-1] - t_q[0]) if len(t_q) > 1 and t_q[-1] > t_q[0] else 0.0
+        torque = _moving_average(torque, max(1, int(round(smoothing_s * rate_hz))))
+        angle_at_q = np.interp(t_q, t_a, angle) if t_a.size else np.full(t_q.size, np.nan)
+        return t_q, torque, angle_at_q
 
     def run(self, ctx):
         p = ctx.params
@@ -430,6 +458,12 @@ class _Breakaway:
                             "set_point_at_end_nm": r.peak_applied_nm, "window_s": list(r.window_s),
                             "mean_rate_nm_s": r.mean_rate_nm_s}
                            for r in ramps])
+        if any(r.trace is not None and r.trace.time_s.size for r in ramps):
+            ctx.attach_plot_data("breakaway", label=self.plot_label, **plotdata.from_breakaway(
+                ramps, motion_threshold_rad=p.motion_threshold_rad, torque_channel=self.torque_channel,
+                angle_channel=ANGLE_IN))
+        else:
+            ctx.log(f"no {self.torque_channel} samples in any ramp: no breakaway plot")
         ctx.progress(1.0, "done")
 
     def teardown(self, ctx):
@@ -447,6 +481,7 @@ class StartingTorque(_Breakaway, Sequence):
                                 "directions (DOMAIN.md §1.1)"),
     )
     ramp_role, free_role, torque_channel, measurement_name = "drive_in", "drive_load", TORQUE_IN, "starting_torque"
+    plot_label = "starting"
 
 
 class BackDrivingTorque(_Breakaway, Sequence):
@@ -461,6 +496,7 @@ class BackDrivingTorque(_Breakaway, Sequence):
     )
     ramp_role, free_role, torque_channel, measurement_name = "drive_load", "drive_in", TORQUE_OUT, \
         "back_driving_torque"
+    plot_label = "back-driving"
 
     def _max_torque(self, ctx) -> float:
         limit = LIMIT_SHARE * ctx.config.limits.torque_nm

@@ -400,6 +400,8 @@ class MotorConstants(Sequence):
                     points=ke[:, [1, 3]].tolist(), voltage_channel=p.voltage_channel)
         ctx.measure("torque_constant_from_ke", kt_from_ke(result.ke_v_s_rad, phases=3))
         ctx.attach("motor_constants.csv", _points_csv(kt_rows, ke_rows))
+        ctx.attach_plot_data("motor_constants", **plotdata.from_motor_constants(
+            result, current_a=kt[:, 2], torque_nm=kt[:, 1], speed_rad_s=np.abs(ke[:, 1]), emf_v=ke[:, 3]))
         ctx.progress(1.0, "done")
 
     def teardown(self, ctx):
