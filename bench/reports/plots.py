@@ -220,13 +220,12 @@ def no_load_figure(p: PlotData, meta: dict) -> Figure:
         on = np.sign(speed) == sign
         if on.any():
             ax.errorbar(rad_s_to_rpm(speed[on]), torque[on], yerr=None if std is None else std[on], fmt=marker,
-                        color=colour, ms=7, capsize=3, label=f"{name} (mean over the window"
-                        + (", bar ±σ)" if std is not None else ")"))
+                        color=colour, ms=7, capsize=3, label=f"{name}" + (" (mean ± σ)" if std is not None else ""))
     if "fit_coulomb_nm" in a:
         t0 = float(np.ravel(a["fit_coulomb_nm"])[0])
         c = float(np.ravel(a["fit_viscous_nm_s_rad"])[0])
-        label = (f"fit |T| = T0 + c·|ω|: T0 = {t0:.4g} N·m, c = {c:.4g} N·m·s/rad "
-                 f"({c * rpm_to_rad_s(1000.0):.3g} N·m per 1000 rpm)")
+        label = (f"fit |T| = T0 + c·|ω| (dotted: extended to 0)\nT0 = {t0:.4g} N·m, c = {c:.4g} N·m·s/rad "
+                 f"= {c * rpm_to_rad_s(1000.0):.3g} N·m per 1000 rpm")
         for sign in (1.0, -1.0):
             lines = _side_fit(speed, sign, t0, c)
             if lines is None:
@@ -243,9 +242,13 @@ def no_load_figure(p: PlotData, meta: dict) -> Figure:
     ax.set_ylabel("input torque [N·m]")
     ax.set_title("No-load running torque, output free" + (f" ({p.label})" if p.label else ""))
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+#: the angle axis of a breakaway plot shows at most this many motion thresholds either side of zero
+BREAKAWAY_ANGLE_VIEW = 10.0
 
 
 def breakaway_figure(p: PlotData, meta: dict) -> Figure:
@@ -276,23 +279,33 @@ def breakaway_figure(p: PlotData, meta: dict) -> Figure:
         else:
             label = name
         ax1.plot(tr, torque[span], color=colour, lw=1.0, label=label)
-        ax2.plot(tr, angle[span], color=colour, lw=1.0, label=name)
+        ax2.plot(tr, angle[span], color=colour, lw=1.0)
         if np.isfinite(tb) and np.isfinite(tb_torque):
             ax1.plot([tb], [tb_torque], "o", color=colour, ms=8, mfc="none", mew=1.8)
+            # left of the marker, away from the ramp that comes up from below-left (down from above-left)
             ax1.annotate(f"{tb_torque:+.4g} N·m", (tb, tb_torque), textcoords="offset points",
-                         xytext=(8, 8 if sign > 0 else -14), fontsize=8, color=colour)
+                         xytext=(-10, 3 if sign > 0 else -3), ha="right", va="bottom" if sign > 0 else "top",
+                         fontsize=8, color=colour)
             for ax in (ax1, ax2):
-                ax.axvline(tb, color=colour, lw=0.8, ls="--")
+                ax.axvline(tb, color=colour, lw=0.8, ls="--",
+                           label="dashed: breakaway instant" if ax is ax2 and i == 0 else None)
         if np.isfinite(tm):
-            ax2.plot([tm], [np.interp(tm, tr, angle[span])], "v" if sign < 0 else "^", color=colour, ms=8)
+            ax2.plot([tm], [np.interp(tm, tr, angle[span])], "v" if sign < 0 else "^", color=colour, ms=8,
+                     label=f"{name}: motion seen")
     if thr is not None:
         ax2.axhspan(-thr, thr, color="0.5", alpha=0.15, label=f"motion threshold ±{thr:.3g} arcmin")
     torque_what = str(np.ravel(a["torque_channel"])[0]) if "torque_channel" in a else "torque"
     angle_what = str(np.ravel(a["angle_channel"])[0]) if "angle_channel" in a else "shaft angle"
     ax1.set_ylabel(f"{torque_what} [N·m]")
-    ax1.set_title(f"{p.label.capitalize() if p.label else 'Breakaway'} torque: torque ramp until the shaft turns"
-                  " (dashed: breakaway instant)")
-    ax2.set_ylabel(f"{angle_what}\nmoved since ramp start [arcmin]", fontsize=9)
+    ax1.set_title(f"{p.label.capitalize() if p.label else 'Breakaway'} torque: torque ramps until the shaft turns")
+    ax1.margins(y=0.15)
+    clipped = ""
+    finite = np.abs(angle[np.isfinite(angle)])
+    if thr is not None and finite.size and finite.max() > BREAKAWAY_ANGLE_VIEW * thr:
+        # what decides is the angle against the threshold: once the shaft runs, it may run far
+        ax2.set_ylim(-BREAKAWAY_ANGLE_VIEW * thr, BREAKAWAY_ANGLE_VIEW * thr)
+        clipped = f", clipped at ±{BREAKAWAY_ANGLE_VIEW:g}× threshold"
+    ax2.set_ylabel(f"{angle_what}\nmoved since ramp start [arcmin]{clipped}", fontsize=9)
     ax2.set_xlabel("time since ramp start [s]")
     for ax in (ax1, ax2):
         ax.axhline(0, color="k", lw=0.5)
@@ -307,7 +320,8 @@ def _line_axes(ax, x, y, slope, intercept, x_display, label):
     if slope is not None:
         xx = np.array([min(0.0, float(np.min(x))), float(np.max(x))])
         ax.plot(x_display(xx), intercept + slope * xx, "-", color="C2", lw=1.6, label=label)
-    ax.set_xlim(left=min(0.0, float(np.min(x_display(x)))))
+    lo, hi = min(0.0, float(np.min(x_display(x)))), float(np.max(x_display(x)))
+    ax.set_xlim(lo - 0.03 * (hi - lo), hi + 0.05 * (hi - lo))  # from zero: the intercept shows
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)
 
@@ -324,7 +338,7 @@ def motor_constants_figure(p: PlotData, meta: dict) -> Figure:
 
     if "current_a" in a:
         kt, b = scalar("kt_nm_a"), scalar("kt_intercept_nm")
-        label = f"Kt = {kt:.4g} N·m/A (intercept {b:+.3g} N·m)" if kt is not None else None
+        label = f"Kt = {kt:.4g} N·m/A\n(intercept {b:+.3g} N·m)" if kt is not None else None
         _line_axes(ax1, np.asarray(a["current_a"], float), np.asarray(a["torque_nm"], float), kt, b,
                    lambda x: x, label)
     else:
@@ -334,7 +348,7 @@ def motor_constants_figure(p: PlotData, meta: dict) -> Figure:
     ax1.set_title("Torque constant Kt (torque on current, held speed)", fontsize=10)
     if "speed_rad_s" in a:
         ke, b = scalar("ke_v_s_rad"), scalar("ke_intercept_v")
-        label = (f"Ke = {ke:.4g} V·s/rad = {ke * rpm_to_rad_s(1000.0):.4g} V/krpm (intercept {b:+.3g} V)"
+        label = (f"Ke = {ke:.4g} V·s/rad = {ke * rpm_to_rad_s(1000.0):.4g} V/krpm\n(intercept {b:+.3g} V)"
                  if ke is not None else None)
         _line_axes(ax2, np.asarray(a["speed_rad_s"], float), np.asarray(a["emf_v"], float), ke, b,
                    rad_s_to_rpm, label)

@@ -37,7 +37,7 @@ from bench.errors import ConfigError
 from bench.protocols.cia402 import State, decode_state
 from bench.recording import open_run
 from bench.rig import Rig
-from bench.sequences import Outcome, Verdict, build_parameters, run_sequence
+from bench.sequences import Outcome, Verdict, build_parameters, plotdata, run_sequence
 from bench.sequences.procedures import PROCEDURES, BackDrivingTorque, NoLoadTorque, StartingTorque
 from bench.sequences.procedures.friction import NoLoadTorqueParameters
 from bench.units import RPM_RAD_S
@@ -68,6 +68,11 @@ def _load_side_at_input_nm(plant, input_speed_rad_s: float) -> float:
     motor = plant.sim.load_motor
     n, eta = plant.ratio, 1.0 - plant.sim.reducer.load_loss_fraction
     return (motor.coulomb_friction_nm + motor.viscous_friction_nm_s_rad * abs(input_speed_rad_s) / n) / (n * eta)
+
+
+def _plot(result, kind: str, label: str = "") -> plotdata.PlotData:
+    """The plot data a procedure attached for the report."""
+    return plotdata.decode((result.path / "attachments" / plotdata.attachment_name(kind, label)).read_bytes())
 
 
 def _assert_drives_off(rig) -> None:
@@ -118,6 +123,11 @@ def test_no_load_torque_follows_the_plant_friction_at_each_speed(rig_file):
     assert result.measurement("no_load_viscous").value == pytest.approx(red.viscous_friction_nm_s_rad, rel=0.05)
     table = list(csv.DictReader(io.StringIO(open_run(result.path).attachments["no_load_torque.csv"].read_text())))
     assert len(table) == 4 and float(table[1]["speed_rpm"]) == pytest.approx(3000.0, rel=0.005)
+    # the report's plot: the measured points and the fitted line of the results
+    plot = _plot(result, "no_load")
+    np.testing.assert_allclose(plot.arrays["torque_nm"], [p["torque_nm"] for p in points], atol=1e-6)
+    assert float(plot.arrays["fit_coulomb_nm"]) == result.measurement("no_load_torque_coulomb").value
+    assert float(plot.arrays["fit_viscous_nm_s_rad"]) == result.measurement("no_load_viscous").value
 
 
 def test_no_load_speed_above_the_bench_limit_is_an_error_before_motion(rig_file):
@@ -148,6 +158,10 @@ def test_starting_torque_is_the_reducer_coulomb_friction_at_the_input(rig_file):
     assert ramps[0]["torque_nm"] > 0 > ramps[1]["torque_nm"]
     assert abs(ramps[1]["torque_nm"]) == pytest.approx(ramps[0]["torque_nm"], abs=0.005)
     assert m.verdict is Verdict.PASS and m.high == pytest.approx(0.20) and m.nominal == pytest.approx(0.15)
+    plot = _plot(result, "breakaway", "starting")  # the ramps as the breakaway was decided on them
+    assert plot.arrays["breakaway_torque_nm"].tolist() == [r["torque_nm"] for r in ramps]
+    assert [s.stop - s.start > 10 for s in plotdata.ramp_slices(plot.arrays["direction"])] == [True, True]
+    assert str(plot.arrays["torque_channel"]) == "torque_in.torque_nm"
 
 
 def test_back_driving_torque_is_n_times_input_friction_over_mesh_efficiency(rig_file):
@@ -169,6 +183,9 @@ def test_back_driving_torque_is_n_times_input_friction_over_mesh_efficiency(rig_
     assert ramps[0]["torque_nm"] == pytest.approx(true_nm, rel=0.025)
     assert ramps[1]["torque_nm"] == pytest.approx(-true_nm, rel=0.025)
     assert all(r["mean_rate_nm_s"] <= 2.0 * 1.01 for r in ramps)  # never faster than asked
+    plot = _plot(result, "breakaway", "back-driving")
+    assert plot.arrays["breakaway_torque_nm"].tolist() == [r["torque_nm"] for r in ramps]
+    assert str(plot.arrays["torque_channel"]) == "torque_out.torque_nm"
     assert m.verdict is Verdict.PASS and m.unit == "N·m"
     assert out_angle < 1.0  # the output turned a little, forward then back
 
@@ -184,6 +201,9 @@ def test_no_motion_up_to_the_maximum_torque_fails_with_an_infinite_value(rig_fil
     assert math.isinf(m.value) and m.verdict is Verdict.INVALID
     assert m.extra["ramps"][0]["moved"] is False
     assert m.extra["ramps"][0]["set_point_at_end_nm"] == pytest.approx(0.08, rel=1e-6)
+    plot = _plot(result, "breakaway", "starting")  # the ramp is drawn, without a breakaway mark
+    assert plot.arrays["breakaway_torque_nm"].tolist() == [math.inf]
+    assert np.isnan(plot.arrays["breakaway_time_s"]).all() and set(plot.arrays["direction"].tolist()) == {1}
 
 
 # ---- the CLI and aborts ---------------------------------------------------------------------------

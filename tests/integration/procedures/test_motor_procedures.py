@@ -185,6 +185,9 @@ def test_motor_constants_find_kt_and_ke_and_their_g10_relation(rig_file):
     assert kt.verdict is Verdict.PASS and ke.verdict is Verdict.PASS  # spec: ±10 % of 0.45 N·m/A
     csv_text = (result.path / "attachments" / "motor_constants.csv").read_text()
     assert csv_text.count("\nkt,") == 3 and csv_text.count("\nke,") == 3
+    plot = plotdata.decode((result.path / "attachments" / "plot_motor_constants.npz").read_bytes())
+    assert plot.arrays["current_a"].size == 3 and plot.arrays["emf_v"].size == 3
+    assert float(plot.arrays["kt_nm_a"]) == kt.value and float(plot.arrays["ke_v_s_rad"]) == ke.value
 
 
 def test_a_flange_on_the_load_side_gives_the_same_kt(rig_file):
