@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +30,20 @@ ROLES = (
 )
 
 SIM_PORTS = ("sim:pty", "sim:tcp")  # serial endpoints that the simulator creates at start
+
+# A VISA resource string (VPP-4.3: interface type and board, then "::"-separated fields), e.g.
+# USB0::0x0B21::0x0025::91M123456::INSTR, GPIB0::12::INSTR, TCPIP0::10.0.0.5::inst0::INSTR,
+# TCPIP0::10.0.0.5::5025::SOCKET, ASRL/dev/ttyUSB0::INSTR (pyvisa-py's serial form). Case does not matter.
+# A VISA alias (a name given in NI MAX) cannot be told from a path and is not recognised.
+_VISA_RESOURCE = re.compile(r"(?:(?:GPIB-VXI|GPIB|PXI|TCPIP|USB|VXI|VICP)\d*|ASRL[^:]*)::\S+", re.IGNORECASE)
+# Drivers that exchange whole SCPI messages and so may sit on a VISA resource (bench.drivers.visa_line).
+# Modbus RTU needs raw bytes and the DSP7000 stream reads lines as they come: both need a serial port.
+VISA_DRIVERS = ("scpi_power",)
+
+
+def is_visa_resource(port: str) -> bool:
+    """True if a bus ``port`` is a VISA resource string (opened through pyvisa, not pyserial)."""
+    return _VISA_RESOURCE.fullmatch(port.strip()) is not None
 
 
 @dataclass(frozen=True)
@@ -63,8 +78,10 @@ class BusConfig:
     channel: str = ""
     bitrate: int = field(default=1_000_000, metadata={"gt": 0})
     sync_rate_hz: float = field(default=1000.0, metadata={"ge": 0})
-    # serial (pyserial serial_for_url): /dev/ttyUSB0, a pty path, socket://127.0.0.1:PORT, sim:pty, sim:tcp
+    # serial (pyserial serial_for_url): /dev/ttyUSB0, a pty path, socket://127.0.0.1:PORT, sim:pty, sim:tcp;
+    # or a VISA resource string (USB0::...::INSTR, GPIB0::12::INSTR, TCPIP0::host::5025::SOCKET) for SCPI
     port: str = ""
+    visa_backend: str = ""  # pyvisa backend for a VISA port: "" = pyvisa's default, "@py" = pyvisa-py, "@ivi"
     baudrate: int = field(default=115200, metadata={"gt": 0})
     parity: Literal["N", "E", "O"] = "N"
     stopbits: Literal[1, 2] = 1
@@ -83,6 +100,8 @@ class BusConfig:
                 yield "port", "a serial line needs a port (/dev/ttyUSB0, socket://HOST:PORT, sim:pty, ...)"
             if self.interface or self.channel:
                 yield "interface", "a serial line has no interface/channel; use port"
+            if self.visa_backend and not is_visa_resource(self.port):
+                yield "visa_backend", f"only for a VISA resource port (USB0::...::INSTR, ...), not {self.port!r}"
 
 
 @dataclass(frozen=True)
@@ -192,6 +211,14 @@ def _check_rig(rig: RigConfig, problems: Problems) -> None:
             problems.add(f"buses.{name}.port", f"{bus.port!r} needs a [sim] table (a simulated bench)")
         if bus.kind == "can" and bus.interface == "virtual" and getattr(rig, "sim", None) is None:
             problems.add(f"buses.{name}.interface", "'virtual' CAN needs a [sim] table (a simulated bench)")
+        if bus.kind == "serial" and is_visa_resource(bus.port):
+            raw = [f"{role} ({dev.driver})" for role, dev in rig.devices.items()
+                   if dev.bus == name and dev.driver not in VISA_DRIVERS]
+            if raw:
+                problems.add(f"buses.{name}.port",
+                             f"VISA resource {bus.port!r} carries SCPI messages only; {', '.join(raw)} "
+                             f"must be on a serial port (/dev/ttyUSB0, socket://HOST:PORT) "
+                             f"(drivers for a VISA port: {', '.join(VISA_DRIVERS)})")
 
 
 def load_rig_config(path: str | Path) -> RigConfig:

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bench.config import DeviceConfig, RigConfig, load_rig_config
+from bench.config import DeviceConfig, RigConfig, is_visa_resource, load_rig_config
 from bench.errors import (BenchError, ConfigError, ConfigProblem, DeviceFault, DeviceTimeoutError, InterlockTripped,
                           TransportError)
 from bench.rig.registry import DRIVERS
@@ -162,6 +162,12 @@ class Rig:
             from bench.drivers.serial_line import SerialLine
 
             port = self.sim.serial_port(name) if (self.sim is not None and bus.port.startswith("sim:")) else bus.port
+            if is_visa_resource(port):  # USB-TMC, GPIB, VXI-11/HiSLIP, raw socket: SCPI through pyvisa
+                from bench.drivers.visa_line import VisaLine
+
+                return VisaLine.open(port, backend=bus.visa_backend, baudrate=bus.baudrate, parity=bus.parity,
+                                     stopbits=bus.stopbits, bytesize=bus.bytesize,
+                                     timeout_s=DEFAULT_SERIAL_TIMEOUT_S)
             return SerialLine.open(port, baudrate=bus.baudrate, parity=bus.parity, stopbits=bus.stopbits,
                                    bytesize=bus.bytesize, timeout_s=DEFAULT_SERIAL_TIMEOUT_S)
         except BenchError as exc:
