@@ -35,6 +35,16 @@ from bench.errors import TransportError
 INSTALL_HINT = "pip install 'bench[visa]' (pyvisa and pyvisa-py)"
 
 
+_RESOURCE_CLASSES = ("INSTR", "SOCKET", "INTFC", "RAW", "BACKPLANE", "MEMACC", "SERVANT")
+
+
+def _canonical(resource: str) -> str:
+    """The resource class in upper case: VISA names are case-insensitive, pyvisa's parser compares the
+    class as written (``...::socket`` would open as a bare Resource). A device path stays as it is."""
+    head, sep, last = resource.strip().rpartition("::")
+    return head + sep + last.upper() if sep and last.upper() in _RESOURCE_CLASSES else resource.strip()
+
+
 def _pyvisa(resource: str):
     try:
         import pyvisa
@@ -111,7 +121,7 @@ class VisaLine:
             raise TransportError(f"VISA resource {self.port}: no VISA library{backend}: "
                                  f"{type(exc).__name__}: {exc}; {INSTALL_HINT}") from exc
         try:
-            resource = manager.open_resource(self.port, open_timeout=int(self.OPEN_TIMEOUT_S * 1000),
+            resource = manager.open_resource(_canonical(self.port), open_timeout=int(self.OPEN_TIMEOUT_S * 1000),
                                              **self._options(pyvisa))
         except Exception as exc:  # VisaIOError (not found, refused, bad name), and pyvisa-py's ValueError,
             # OSError, bare Exception ("could not connect") and missing-module errors: all named here
