@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
 from bench.config import VISA_DRIVERS, is_visa_resource, load_rig_config
 from bench.drivers.visa_line import VisaLine
 from bench.errors import ConfigError, TransportError
+
+CONFIGS = Path(__file__).resolve().parents[3] / "configs"
 
 # Resource strings from the VISA specification's address-string examples (VPP-4.3, "Address String
 # Grammar"), from Yokogawa WT / NI-VISA manuals (USB-TMC, VXI-11 inst0, HiSLIP), and pyvisa-py's
@@ -134,3 +137,17 @@ def test_closed_line_refuses_io_and_close_is_idempotent():
     assert not line.is_open
     with pytest.raises(TransportError, match="TCPIP0::127.0.0.1::5025::SOCKET: closed"):
         line.write(b"*IDN?\n")
+
+
+def test_commented_visa_example_of_the_example_rig_loads(tmp_path):
+    """The commented power-analyzer block of configs/example_rig.toml is a valid rig file section."""
+    text = (CONFIGS / "example_rig.toml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("# --- a power analyzer through VISA"))
+    block = []
+    for line in lines[start + 1:]:
+        if not line.startswith("#"):
+            break
+        block.append(line[2:] if line.startswith("# ") else "")
+    rig = load_rig_config(_write(tmp_path, HEAD.split("[buses.meter]")[0] + "\n".join(block) + "\n"))
+    assert is_visa_resource(rig.buses["wt"].port) and rig.devices["power"].driver == "scpi_power"
