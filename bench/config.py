@@ -16,8 +16,8 @@ Sections (see ``configs/example_rig.toml`` for a commented real rig)::
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 

@@ -25,8 +25,10 @@ log a query error.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from typing import Self
 
 from bench.drivers.serial_line import LineStats
 from bench.errors import TransportError
@@ -162,10 +164,8 @@ class VisaLine:
     def _drop(self) -> None:
         resource, self._resource = self._resource, None
         if resource is not None:
-            try:
+            with contextlib.suppress(Exception):  # the session is already gone; closing it is all we wanted
                 resource.close()
-            except Exception:  # noqa: BLE001  the session is already gone; closing it is all we wanted
-                pass
 
     def close(self) -> None:
         """Close the line for good (idempotent). The shared ResourceManager stays open: other lines use it."""
@@ -173,7 +173,7 @@ class VisaLine:
             self._closed = True
             self._drop()
 
-    def __enter__(self) -> VisaLine:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -227,7 +227,7 @@ class VisaLine:
                             break  # nothing more has arrived
                 else:
                     resource.clear()
-            except Exception as exc:  # noqa: BLE001  any failure here is the line's, named and re-raised
+            except Exception as exc:  # any failure here is the line's: named and re-raised
                 raise self._failed("clear", exc) from exc
             self._dirty = False
             self.stats.discarded_bytes += len(dropped)

@@ -16,11 +16,12 @@ import pytest
 pytest.importorskip("pyvisa")
 pytest.importorskip("pyvisa_py")
 
-from bench.drivers.scpi_power import ScpiPowerAnalyzer  # noqa: E402
-from bench.drivers.visa_line import VisaLine  # noqa: E402
-from bench.errors import DeviceTimeoutError, TransportError  # noqa: E402
-from hil_mocks.serial.scpi_power import SimulatedPowerAnalyzer  # noqa: E402
-from serial_waits import wait_for  # noqa: E402
+from serial_waits import wait_for
+
+from bench.drivers.scpi_power import ScpiPowerAnalyzer
+from bench.drivers.visa_line import VisaLine
+from bench.errors import DeviceTimeoutError, TransportError
+from hil_mocks.serial.scpi_power import SimulatedPowerAnalyzer
 
 ITEMS = {"u1_v": "URMS,1", "i1_a": "IRMS,1", "p1_w": "P,1", "p_total_w": "P,SIGMA", "pf_1": "LAMBDA,1",
          "speed_rad_s": "SPEED", "torque_nm": "TORQUE", "p_mech_w": "PM"}
@@ -74,7 +75,7 @@ def test_reads_through_pyvisa_equal_the_plant(sim, analyzer, plant):
 
 
 def test_streaming_over_visa(sim, analyzer, plant):
-    line, driver, blocks = analyzer
+    _line, driver, blocks = analyzer
     _motor(plant, speed_rad_s=200.0, torque_nm=0.5)
     driver.connect()
     seen = sim.requests
@@ -129,9 +130,8 @@ def _free_port() -> int:
 def test_refused_port_is_a_transport_error_naming_the_resource():
     resource = f"TCPIP0::127.0.0.1::{_free_port()}::SOCKET"
     # pyvisa-py connects without waiting for the answer: the refusal shows at open or at the first write
-    with pytest.raises(TransportError) as info:
-        with VisaLine.open(resource, backend="@py") as line:
-            line.write(b"*IDN?\n")
+    with pytest.raises(TransportError) as info, VisaLine.open(resource, backend="@py") as line:
+        line.write(b"*IDN?\n")
     assert resource in str(info.value) and "refused" in str(info.value).lower()
     line = VisaLine(resource, backend="@py")
     driver = ScpiPowerAnalyzer(line, name="power", settings={"retries": 1})
