@@ -83,12 +83,6 @@ class PtyEndpoint:
             written = os.write(self._master, view)
             view = view[written:]
 
-    def discard_output(self) -> None:
-        """Drop bytes queued towards the driver that it has not read (used when the line is reset)."""
-        if self._master is not None:
-            import termios
-            termios.tcflush(self._master, termios.TCOFLUSH)
-
     def close(self) -> None:
         self.unplug()
         shutil.rmtree(self._dir, ignore_errors=True)
@@ -160,9 +154,6 @@ class TcpEndpoint:
         except OSError:
             self._client.close()
             self._client = None
-
-    def discard_output(self) -> None:
-        pass
 
     def close(self) -> None:
         self.unplug()

@@ -1,7 +1,8 @@
-"""The procedures run on a simulated bench paced to the wall clock: a metrology check here depends on the
-machine giving the simulators their real time. On a loaded 2-core machine a measurement can miss its
-stated tolerance once (a late SYNC answer, a delayed flange poll); each such test gets one rerun, which
-pytest reports ("rerun"), so a real regression still fails twice and shows."""
+"""Integration tests run the drivers against simulators paced to the wall clock: a timing or metrology
+check here depends on the machine giving the simulators their real time. On a loaded 2-core machine a
+check can miss once (a late SYNC answer, a delayed flange poll, a watchdog at its edge); each such test
+gets one rerun, which pytest reports ("R" and "rerun" in the summary), so a real regression still
+fails twice and shows."""
 
 from __future__ import annotations
 
