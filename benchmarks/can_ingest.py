@@ -206,10 +206,10 @@ def bench_ingest_fake(duration_s: float, sync_hz: float) -> None:
 
 
 def bench_ingest_sim(duration_s: float, sync_hz: float) -> None:
+    import hil_mocks.canopen as sims
     from bench.drivers.cia402_drive import Cia402Drive
     from bench.drivers.cia406_encoder import Cia406Encoder
     from bench.streams import Hub
-    import hil_mocks.canopen as sims
 
     channel = f"bench-ingest-sim-{os.getpid()}"
     checker = _Checker()

@@ -27,7 +27,12 @@ import canopen
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hil_mocks.canopen import DRIVE_EDS, ENCODER_EDS, SimulatedCia402Drive, SimulatedCia406Encoder  # noqa: E402
+from hil_mocks.canopen import (  # noqa: E402
+    DRIVE_EDS,
+    ENCODER_EDS,
+    SimulatedCia402Drive,
+    SimulatedCia406Encoder,
+)
 
 DRIVE_LAYOUT = {1: [(0x6041, 0), (0x6064, 0)], 2: [(0x606C, 0), (0x6077, 0)]}
 

@@ -71,7 +71,7 @@ class SimulatedBench:
             self.runner.stop()
             self.runner = None
 
-    def __enter__(self) -> "SimulatedBench":
+    def __enter__(self) -> SimulatedBench:
         self.start()
         return self
 

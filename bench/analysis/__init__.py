@@ -8,14 +8,31 @@ blocks as they arrive.
 
 from .breakaway import BreakawayResult, breakaway_torque
 from .cogging import CoggingResult, cogging_torque
-from .efficiency import EfficiencyMap, EfficiencyResult, efficiency, efficiency_map, motor_efficiency
+from .efficiency import (
+                          EfficiencyMap,
+                          EfficiencyResult,
+                          efficiency,
+                          efficiency_map,
+                          motor_efficiency,
+)
 from .hysteresis import HysteresisResult, hysteresis_loop
-from .incremental import (BreakawayTracker, CoggingTracker, EfficiencyTracker, HysteresisTracker,
-                          MotorConstantsTracker, MotorEfficiencyTracker, TorqueRippleTracker,
-                          TransmissionErrorTracker)
+from .incremental import (
+                          BreakawayTracker,
+                          CoggingTracker,
+                          EfficiencyTracker,
+                          HysteresisTracker,
+                          MotorConstantsTracker,
+                          MotorEfficiencyTracker,
+                          TorqueRippleTracker,
+                          TransmissionErrorTracker,
+)
 from .motor import LineFit, MotorConstantsResult, kt_from_ke, motor_constants
 from .ripple import TorqueRippleResult, torque_ripple
-from .stiffness_model import partial_load_efficiency, torsion_angle_rad, torsion_torque_nm
+from .stiffness_model import (
+                          partial_load_efficiency,
+                          torsion_angle_rad,
+                          torsion_torque_nm,
+)
 from .transmission_error import TransmissionErrorResult, transmission_error
 
 __all__ = [

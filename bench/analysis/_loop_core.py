@@ -32,7 +32,7 @@ class LoopBins:
         self.sum_a = np.zeros(0)
         self.count = np.zeros(0)
 
-    def copy(self) -> "LoopBins":
+    def copy(self) -> LoopBins:
         other = LoopBins()
         other.base = self.base
         other.sum_t, other.sum_a, other.count = self.sum_t.copy(), self.sum_a.copy(), self.count.copy()

@@ -18,7 +18,12 @@ from ._loop_core import LoopCore
 from .breakaway import BreakawayResult
 from .cogging import CoggingResult, cogging_from_averages
 from .efficiency import EfficiencyResult, ratio_of_powers
-from .hysteresis import BIN_FRACTION_OF_RATED, HysteresisResult, check_loop_parameters, evaluate_loop
+from .hysteresis import (
+    BIN_FRACTION_OF_RATED,
+    HysteresisResult,
+    check_loop_parameters,
+    evaluate_loop,
+)
 from .motor import MotorConstantsResult, line_from_moments
 from .ripple import TorqueRippleResult, ripple_from_average
 from .transmission_error import TransmissionErrorResult

@@ -25,7 +25,13 @@ import can
 import canopen
 import numpy as np
 
-from bench.errors import BenchError, DeviceFault, DeviceTimeoutError, ProtocolError, TransportError
+from bench.errors import (
+    BenchError,
+    DeviceFault,
+    DeviceTimeoutError,
+    ProtocolError,
+    TransportError,
+)
 from bench.protocols import canopen_301 as co
 from bench.protocols.pdo_codec import decode_frames
 from bench.timebase import DEFAULT_TIMEBASE, Timebase
@@ -75,7 +81,7 @@ class _Heartbeat:
 class _Collector(can.Listener):
     """Runs in the Notifier thread: sorts TPDO frames into per-COB-ID deques, nothing more."""
 
-    def __init__(self, bus: "CanBus"):
+    def __init__(self, bus: CanBus):
         self._bus = bus
 
     def on_message_received(self, msg: can.Message) -> None:
@@ -141,7 +147,7 @@ class CanBus:
             raise
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def __enter__(self) -> "CanBus":
+    def __enter__(self) -> CanBus:
         return self
 
     def __exit__(self, *exc) -> None:

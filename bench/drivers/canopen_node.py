@@ -25,8 +25,15 @@ from canopen.sdo.exceptions import SdoAbortedError, SdoCommunicationError
 
 from bench.drivers import canopen_od
 from bench.drivers.canbus import CanBus
-from bench.errors import (BenchError, ConfigError, ConfigProblem, DeviceFault, DeviceTimeoutError, ProtocolError,
-                          TransportError)
+from bench.errors import (
+    BenchError,
+    ConfigError,
+    ConfigProblem,
+    DeviceFault,
+    DeviceTimeoutError,
+    ProtocolError,
+    TransportError,
+)
 from bench.protocols import canopen_301 as co
 from bench.protocols.canopen_emcy import decode_emcy
 from bench.protocols.canopen_sdo_abort import SdoAbortError
@@ -251,7 +258,7 @@ class CanopenDevice:
         obj = self.node.sdo[index] if isinstance(self.od[index], ODVariable) else self.node.sdo[index][subindex]
         return obj.raw
 
-    def sdo_write(self, index: int, subindex: int, value: int | float | bytes) -> None:
+    def sdo_write(self, index: int, subindex: int, value: float | bytes) -> None:
         what = self._what(index, subindex)
         try:
             var = canopen_od.find(self.od, index, subindex)

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bench.drivers import canopen_od
 from bench.drivers.canbus import CanBus
 from bench.drivers.canopen_node import CanopenDevice, PdoObject, Publish, _Tpdo
-from bench.drivers import canopen_od
 from bench.errors import BenchError, DeviceFault, DeviceTimeoutError, ProtocolError
 from bench.protocols import cia402
 from bench.protocols.canopen_emcy import error_code_text

@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bench.drivers.serial_line import SerialLine
-from bench.drivers.serial_request import LineDevice, PolledDevice, check_timeouts, describe_device
+from bench.drivers.serial_request import (
+    LineDevice,
+    PolledDevice,
+    check_timeouts,
+    describe_device,
+)
 from bench.errors import DeviceFault, DeviceTimeoutError, ProtocolError, TransportError
 from bench.protocols import dsp7000 as proto
 from bench.schema import load_section

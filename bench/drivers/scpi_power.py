@@ -19,7 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bench.drivers.serial_line import SerialLine
-from bench.drivers.serial_request import LineDevice, PolledDevice, check_timeouts, describe_device
+from bench.drivers.serial_request import (
+    LineDevice,
+    PolledDevice,
+    check_timeouts,
+    describe_device,
+)
 from bench.errors import ConfigError, ConfigProblem, DeviceFault
 from bench.protocols import scpi
 from bench.schema import load_section

@@ -10,8 +10,9 @@ import json
 import math
 import sqlite3
 import threading
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from bench.recording.layout import RecordingError, json_default
 from bench.recording.run import Run, list_runs
@@ -85,13 +86,13 @@ class RunIndex:
         self._lock = threading.Lock()
 
     @classmethod
-    def for_runs_dir(cls, runs_dir: str | Path) -> "RunIndex":
+    def for_runs_dir(cls, runs_dir: str | Path) -> RunIndex:
         return cls(Path(runs_dir) / INDEX_FILE)
 
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "RunIndex":
+    def __enter__(self) -> RunIndex:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -149,7 +150,7 @@ class RunIndex:
 
     @staticmethod
     def _measurement_rows(run_id, measurements, *, default_unit_type, default_serial, default_time) -> list[tuple]:
-        now = _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="milliseconds")
+        now = _dt.datetime.now(_dt.UTC).astimezone().isoformat(timespec="milliseconds")
         rows = []
         for i, m in enumerate(measurements):
             what = f"run {run_id}: measurement #{i}"

@@ -9,7 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from bench.recording.layout import (
-    ATTACHMENTS_DIR, LOCK_FILE, RECORD_FILE, STREAMS_DIR, RecordingError, read_json, record_dtype,
+    ATTACHMENTS_DIR,
+    LOCK_FILE,
+    RECORD_FILE,
+    STREAMS_DIR,
+    RecordingError,
+    read_json,
+    record_dtype,
 )
 from bench.streams import ChannelSpec
 

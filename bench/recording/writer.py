@@ -27,8 +27,18 @@ import numpy as np
 
 import bench
 from bench.recording.layout import (
-    ATTACHMENTS_DIR, FORMAT_VERSION, LOCK_FILE, OUTCOMES, RECORD_FILE, STREAMS_DIR, RecordingError,
-    channel_file_stem, dumps, fsync_dir, record_dtype, write_atomic,
+    ATTACHMENTS_DIR,
+    FORMAT_VERSION,
+    LOCK_FILE,
+    OUTCOMES,
+    RECORD_FILE,
+    STREAMS_DIR,
+    RecordingError,
+    channel_file_stem,
+    dumps,
+    fsync_dir,
+    record_dtype,
+    write_atomic,
 )
 from bench.streams import ChannelSpec, Hub, SampleBlock
 from bench.timebase import DEFAULT_TIMEBASE, Timebase
@@ -55,16 +65,16 @@ MANAGED_KEYS = ("run_id", "status", "format_version")
 
 def iso_now() -> str:
     """Wall-clock now, ISO 8601 with the local UTC offset, milliseconds."""
-    return _dt.datetime.now(_dt.timezone.utc).astimezone().isoformat(timespec="milliseconds")
+    return _dt.datetime.now(_dt.UTC).astimezone().isoformat(timespec="milliseconds")
 
 
 def iso_from_epoch(epoch_s: float) -> str:
-    return _dt.datetime.fromtimestamp(epoch_s, _dt.timezone.utc).astimezone().isoformat(timespec="microseconds")
+    return _dt.datetime.fromtimestamp(epoch_s, _dt.UTC).astimezone().isoformat(timespec="microseconds")
 
 
 def new_run_id(now_s: float | None = None) -> str:
     """``YYYYmmdd-HHMMSS-xxxxxx`` in UTC: sorts by start time, random suffix against collisions."""
-    stamp = _dt.datetime.fromtimestamp(time.time() if now_s is None else now_s, _dt.timezone.utc)
+    stamp = _dt.datetime.fromtimestamp(time.time() if now_s is None else now_s, _dt.UTC)
     return f"{stamp:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
@@ -122,7 +132,7 @@ class RunWriter:
     # ------------------------------------------------------------------ creation
     @classmethod
     def create(cls, runs_dir: str | Path, record: dict | None = None, timebase: Timebase | None = None,
-               *, flush_interval_s: float | None = None) -> "RunWriter":
+               *, flush_interval_s: float | None = None) -> RunWriter:
         """Make ``runs_dir/<run_id>/``, write ``record.json`` (status ``running``) and start the writer thread.
 
         ``timebase`` is the clock the samples are stamped with (default: :data:`bench.timebase.DEFAULT_TIMEBASE`);
@@ -404,7 +414,7 @@ class RunWriter:
                 raise RecordingError(f"run {self.run_id}: recorder failed, samples after the failure "
                                      f"are missing: {self._error}")
 
-    def __enter__(self) -> "RunWriter":
+    def __enter__(self) -> RunWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

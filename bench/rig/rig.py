@@ -16,8 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import DeviceConfig, RigConfig, is_visa_resource, load_rig_config
-from bench.errors import (BenchError, ConfigError, ConfigProblem, DeviceFault, DeviceTimeoutError, InterlockTripped,
-                          TransportError)
+from bench.errors import (
+    BenchError,
+    ConfigError,
+    ConfigProblem,
+    DeviceFault,
+    DeviceTimeoutError,
+    InterlockTripped,
+    TransportError,
+)
 from bench.rig.registry import DRIVERS
 from bench.rig.safety import SafetySupervisor, Trip, interlocks_from_limits
 from bench.streams import Hub, RingBuffer
@@ -60,14 +67,14 @@ class Rig:
 
     # construction
     @classmethod
-    def from_config(cls, config: RigConfig | str | Path, **kwargs) -> "Rig":
+    def from_config(cls, config: RigConfig | str | Path, **kwargs) -> Rig:
         if not isinstance(config, RigConfig):
             config = load_rig_config(config)
         rig = cls(config, **kwargs)
         rig.open()
         return rig
 
-    def __enter__(self) -> "Rig":
+    def __enter__(self) -> Rig:
         if not self._opened:
             self.open()
         return self

@@ -5,9 +5,21 @@ Write a procedure as a :class:`Sequence` subclass (see :mod:`bench.sequences.bas
 ``specs/``); plot data for reports goes through ``ctx.attach_plot_data`` (:mod:`bench.sequences.plotdata`).
 """
 
-from bench.sequences.base import Limits, Measurement, NoParameters, Outcome, Sequence, Verdict
+from bench.sequences.base import (
+    Limits,
+    Measurement,
+    NoParameters,
+    Outcome,
+    Sequence,
+    Verdict,
+)
 from bench.sequences.context import Progress, SequenceContext
-from bench.sequences.params import ParameterInfo, build_parameters, parameter_info, parse_set_options
+from bench.sequences.params import (
+    ParameterInfo,
+    build_parameters,
+    parameter_info,
+    parse_set_options,
+)
 from bench.sequences.runner import MeasurementResult, RunResult, run_sequence
 from bench.sequences.spec import ProductSpec, load_spec
 

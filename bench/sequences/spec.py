@@ -41,7 +41,13 @@ from typing import Any, Literal
 from bench.errors import ConfigError, ConfigProblem
 from bench.schema import Problems, build, read_toml
 from bench.sequences.base import Limits, Measurement
-from bench.sequences.quantities import accepted_units, canonical_unit, si_units, to_si, unit_info
+from bench.sequences.quantities import (
+    accepted_units,
+    canonical_unit,
+    si_units,
+    to_si,
+    unit_info,
+)
 
 
 @dataclass(frozen=True)

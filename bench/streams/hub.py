@@ -17,7 +17,7 @@ from bench.streams.blocks import ChannelSpec, SampleBlock
 class Subscription:
     """A queue of blocks for one consumer; ``channels=None`` means all channels."""
 
-    def __init__(self, hub: "Hub", channels: Iterable[str] | None):
+    def __init__(self, hub: Hub, channels: Iterable[str] | None):
         self._hub = hub
         self.channels = None if channels is None else frozenset(channels)
         self._queue: collections.deque[SampleBlock] = collections.deque()

@@ -5,8 +5,10 @@ absolute encoder reading a plant encoder); both load their object dictionary fro
 project's own files under ``eds/`` by default) and carry a :class:`FaultInjector` as ``.faults``.
 """
 
-from .drive402 import DEFAULT_EDS as DRIVE_EDS, IdealAxis, SimulatedCia402Drive
-from .encoder406 import DEFAULT_EDS as ENCODER_EDS, FixedEncoder, SimulatedCia406Encoder
+from .drive402 import DEFAULT_EDS as DRIVE_EDS
+from .drive402 import IdealAxis, SimulatedCia402Drive
+from .encoder406 import DEFAULT_EDS as ENCODER_EDS
+from .encoder406 import FixedEncoder, SimulatedCia406Encoder
 from .faults import FaultInjector
 from .node import NodeStats, SimulatedNode
 

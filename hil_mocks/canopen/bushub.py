@@ -17,7 +17,7 @@ import time
 
 import can
 
-_hubs: dict[tuple[str, str], "BusHub"] = {}
+_hubs: dict[tuple[str, str], BusHub] = {}
 _hubs_lock = threading.Lock()
 
 
@@ -35,7 +35,7 @@ class BusHub:
 
     # ---------------------------------------------------------------- registry
     @classmethod
-    def attach(cls, node) -> "BusHub":
+    def attach(cls, node) -> BusHub:
         key = (node.interface, node.channel)
         with _hubs_lock:
             hub = _hubs.get(key)

@@ -93,7 +93,7 @@ class ObjectStore:
     def __init__(self, od: ObjectDictionary):
         self.od = od
         self.values: dict[tuple[int, int], object] = {}
-        self.reset(range(0x0000, 0x10000))
+        self.reset(range(0x10000))
 
     def variable(self, index: int, subindex: int) -> ODVariable:
         """The description of one entry, or the SDO abort a real device gives for a missing one."""

@@ -19,7 +19,6 @@ import threading
 import time
 from pathlib import Path
 
-
 from .dictionary import ABORT_VALUE_RANGE, PROFILE_DRIVE, abort, clamp_int, wrap_int
 from .ideal_axis import IdealAxis
 from .node import SimulatedNode
@@ -239,7 +238,7 @@ class SimulatedCia402Drive(SimulatedNode):
             mode = int(value)
             if mode != 0 and mode not in self.supported_modes:
                 raise abort(ABORT_VALUE_RANGE, f"mode {mode} not supported by {self.name}")
-        elif index == 0x605A and int(value) not in range(0, 9):
+        elif index == 0x605A and int(value) not in range(9):
             raise abort(ABORT_VALUE_RANGE, f"quick stop option code {value} not supported")
         elif index == 0x6098 and int(value) not in HOMING_METHODS:
             raise abort(ABORT_VALUE_RANGE, f"homing method {value} not supported (33, 34, 35, 37)")

@@ -22,9 +22,18 @@ import can
 from canopen.sdo import SdoServer
 from canopen.sdo.exceptions import SdoAbortedError
 
-from .dictionary import (ABORT_DEVICE_STATE, ABORT_GENERAL, ABORT_READ_WRITE_ONLY, ABORT_UNSUPPORTED_ACCESS,
-                         ABORT_VALUE_RANGE, ABORT_WRITE_READ_ONLY, ObjectStore, abort, load_dictionary)
 from .bushub import BusHub
+from .dictionary import (
+    ABORT_DEVICE_STATE,
+    ABORT_GENERAL,
+    ABORT_READ_WRITE_ONLY,
+    ABORT_UNSUPPORTED_ACCESS,
+    ABORT_VALUE_RANGE,
+    ABORT_WRITE_READ_ONLY,
+    ObjectStore,
+    abort,
+    load_dictionary,
+)
 from .faults import FaultInjector
 from .pdo import COB_INVALID, PdoLayout, compile_mapping, read_layout
 
@@ -52,7 +61,7 @@ class NodeStats:
 class _Wire:
     """What ``canopen``'s SdoServer sees as its network: only ``send_message``."""
 
-    def __init__(self, node: "SimulatedNode"):
+    def __init__(self, node: SimulatedNode):
         self._node = node
 
     def send_message(self, can_id: int, data, remote: bool = False) -> None:

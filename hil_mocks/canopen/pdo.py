@@ -10,8 +10,15 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from .dictionary import (ABORT_NOT_MAPPABLE, ABORT_PDO_TOO_LONG, ABORT_VALUE_RANGE, DUMMY_BITS, STRUCT_CODE,
-                         ObjectStore, abort)
+from .dictionary import (
+    ABORT_NOT_MAPPABLE,
+    ABORT_PDO_TOO_LONG,
+    ABORT_VALUE_RANGE,
+    DUMMY_BITS,
+    STRUCT_CODE,
+    ObjectStore,
+    abort,
+)
 
 COB_INVALID = 0x80000000
 COB_NO_RTR = 0x40000000

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from bench.errors import ConfigError
 from hil_mocks.serial.dsp7000 import SimulatedDsp7000
-from hil_mocks.serial.modbus_rtu import SimulatedModbusTorque, SimulatedTemperatureModule
+from hil_mocks.serial.modbus_rtu import (
+    SimulatedModbusTorque,
+    SimulatedTemperatureModule,
+)
 from hil_mocks.serial.scpi_power import SimulatedPowerAnalyzer
 
 #: driver name in a rig file → (module, factory) for hil_mocks.simbench.SERIAL_SIMULATORS

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from bench.sequences.procedures.efficiency import EfficiencyMap
-from bench.sequences.procedures.friction import BackDrivingTorque, NoLoadTorque, StartingTorque
+from bench.sequences.procedures.friction import (
+    BackDrivingTorque,
+    NoLoadTorque,
+    StartingTorque,
+)
 from bench.sequences.procedures.motor import Cogging, MotorConstants, TorqueRipple
 from bench.sequences.procedures.torsion import Hysteresis
 from bench.sequences.procedures.transmission import TransmissionError

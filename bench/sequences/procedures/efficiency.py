@@ -16,7 +16,13 @@ import numpy as np
 
 from bench.analysis import efficiency, efficiency_map
 from bench.sequences import Measurement, Sequence, plotdata
-from bench.sequences.procedures.common import Collector, enable_in_mode, ramp, stop_drives, wait_for
+from bench.sequences.procedures.common import (
+    Collector,
+    enable_in_mode,
+    ramp,
+    stop_drives,
+    wait_for,
+)
 
 RPM = 2 * math.pi / 60
 TORQUE_IN = "torque_in.torque_nm"

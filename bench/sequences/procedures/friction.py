@@ -44,8 +44,13 @@ import numpy as np
 from bench.analysis import breakaway_torque
 from bench.errors import BenchError
 from bench.sequences import Measurement, Sequence, plotdata
-from bench.sequences.procedures.common import (SETPOINT_PERIOD_S, Collector, enable_in_mode, stop_drives,
-                                               wait_for)
+from bench.sequences.procedures.common import (
+    SETPOINT_PERIOD_S,
+    Collector,
+    enable_in_mode,
+    stop_drives,
+    wait_for,
+)
 from bench.units import RPM_RAD_S
 
 TORQUE_IN = "torque_in.torque_nm"

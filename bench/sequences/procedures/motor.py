@@ -33,7 +33,13 @@ import numpy as np
 from bench.analysis import cogging_torque, kt_from_ke, motor_constants, torque_ripple
 from bench.errors import BenchError
 from bench.sequences import Measurement, Sequence, plotdata
-from bench.sequences.procedures.common import Collector, enable_in_mode, ramp, stop_drives, wait_for
+from bench.sequences.procedures.common import (
+    Collector,
+    enable_in_mode,
+    ramp,
+    stop_drives,
+    wait_for,
+)
 
 ANGLE = "drive_in.position_rad"
 SPEED = "drive_in.velocity_rad_s"

@@ -19,7 +19,14 @@ import numpy as np
 
 from bench.analysis import hysteresis_loop
 from bench.sequences import Measurement, Sequence, plotdata
-from bench.sequences.procedures.common import Collector, enable_in_mode, estimate_lag_s, ramp, stop_drives, wait_for
+from bench.sequences.procedures.common import (
+    Collector,
+    enable_in_mode,
+    estimate_lag_s,
+    ramp,
+    stop_drives,
+    wait_for,
+)
 
 TORQUE = "torque_out.torque_nm"
 ANGLE_OUT = "encoder_out.angle_rad"

@@ -16,8 +16,15 @@ import numpy as np
 
 from bench.analysis import transmission_error
 from bench.sequences import Measurement, Sequence, plotdata
-from bench.sequences.procedures.common import (Collector, enable_in_mode, pair_latched, ramp,
-                                               revolutions_s, stop_drives, wait_for)
+from bench.sequences.procedures.common import (
+    Collector,
+    enable_in_mode,
+    pair_latched,
+    ramp,
+    revolutions_s,
+    stop_drives,
+    wait_for,
+)
 
 ANGLE_IN = "drive_in.position_rad"
 ANGLE_OUT = "encoder_out.angle_rad"

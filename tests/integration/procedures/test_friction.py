@@ -38,7 +38,12 @@ from bench.protocols.cia402 import State, decode_state
 from bench.recording import open_run
 from bench.rig import Rig
 from bench.sequences import Outcome, Verdict, build_parameters, plotdata, run_sequence
-from bench.sequences.procedures import PROCEDURES, BackDrivingTorque, NoLoadTorque, StartingTorque
+from bench.sequences.procedures import (
+    PROCEDURES,
+    BackDrivingTorque,
+    NoLoadTorque,
+    StartingTorque,
+)
 from bench.sequences.procedures.friction import NoLoadTorqueParameters
 from bench.units import RPM_RAD_S
 from hil_mocks.plant import reducer

@@ -7,12 +7,18 @@ import time
 
 import numpy as np
 import pytest
+from serial_waits import wait_for
 
 from bench.drivers.dsp7000 import Dsp7000
 from bench.drivers.serial_line import SerialLine
-from bench.errors import ConfigError, DeviceFault, DeviceTimeoutError, ProtocolError, TransportError
+from bench.errors import (
+    ConfigError,
+    DeviceFault,
+    DeviceTimeoutError,
+    ProtocolError,
+    TransportError,
+)
 from bench.streams import SampleFlag
-from serial_waits import wait_for
 from hil_mocks.serial.dsp7000 import SimulatedDsp7000
 
 RPM = 2 * math.pi / 60

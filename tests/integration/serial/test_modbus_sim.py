@@ -9,13 +9,19 @@ import time
 
 import numpy as np
 import pytest
+from serial_waits import wait_for
 
 from bench.drivers.modbus_temperature import ModbusTemperatureModule
 from bench.drivers.modbus_torque import ModbusTorqueAmplifier
 from bench.drivers.serial_line import SerialLine
-from bench.errors import ConfigError, DeviceFault, DeviceTimeoutError, ProtocolError, TransportError
+from bench.errors import (
+    ConfigError,
+    DeviceFault,
+    DeviceTimeoutError,
+    ProtocolError,
+    TransportError,
+)
 from bench.streams import SampleFlag
-from serial_waits import wait_for
 from hil_mocks.serial.modbus_rtu import SimulatedModbusTorque, TemperatureModuleUnit
 
 TORQUE_SETTINGS = {"speed_register": 2, "status_register": 8, "tare_register": 0x100,
@@ -208,7 +214,11 @@ class PymodbusPeer:
 
     def __init__(self, address: int, input_registers: list[int]):
         from pymodbus import FramerType
-        from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, ModbusServerContext
+        from pymodbus.datastore import (
+            ModbusDeviceContext,
+            ModbusSequentialDataBlock,
+            ModbusServerContext,
+        )
         from pymodbus.server import ModbusTcpServer
 
         # pymodbus data blocks count from 1: block address 1 is protocol address 0

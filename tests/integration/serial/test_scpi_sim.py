@@ -7,12 +7,18 @@ import time
 
 import numpy as np
 import pytest
+from serial_waits import wait_for
 
 from bench.drivers.scpi_power import ScpiPowerAnalyzer
 from bench.drivers.serial_line import SerialLine
-from bench.errors import ConfigError, DeviceFault, DeviceTimeoutError, ProtocolError, TransportError
+from bench.errors import (
+    ConfigError,
+    DeviceFault,
+    DeviceTimeoutError,
+    ProtocolError,
+    TransportError,
+)
 from bench.streams import SampleFlag
-from serial_waits import wait_for
 from hil_mocks.serial.scpi_power import SimulatedPowerAnalyzer
 
 ITEMS = {"u1_v": "URMS,1", "i1_a": "IRMS,1", "p1_w": "P,1", "p_total_w": "P,SIGMA", "pf_1": "LAMBDA,1",

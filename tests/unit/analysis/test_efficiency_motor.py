@@ -5,8 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from bench.analysis import (breakaway_torque, efficiency, efficiency_map, kt_from_ke, motor_constants,
-                            motor_efficiency)
+from bench.analysis import (
+    breakaway_torque,
+    efficiency,
+    efficiency_map,
+    kt_from_ke,
+    motor_constants,
+    motor_efficiency,
+)
 from bench.units import rpm_to_rad_s
 
 

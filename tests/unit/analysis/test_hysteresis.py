@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 import pytest
-
 from analysis_synth import LoopModel, triangle_record
+
 from bench.analysis import hysteresis_loop
 from bench.units import ARCMIN_RAD
 

@@ -4,12 +4,24 @@ import math
 
 import numpy as np
 import pytest
-
 from analysis_synth import LoopModel, triangle_record
-from bench.analysis import (BreakawayTracker, CoggingTracker, EfficiencyTracker, HysteresisTracker,
-                            MotorConstantsTracker, MotorEfficiencyTracker, TorqueRippleTracker,
-                            TransmissionErrorTracker, breakaway_torque, cogging_torque, hysteresis_loop,
-                            motor_constants, torque_ripple, transmission_error)
+
+from bench.analysis import (
+    BreakawayTracker,
+    CoggingTracker,
+    EfficiencyTracker,
+    HysteresisTracker,
+    MotorConstantsTracker,
+    MotorEfficiencyTracker,
+    TorqueRippleTracker,
+    TransmissionErrorTracker,
+    breakaway_torque,
+    cogging_torque,
+    hysteresis_loop,
+    motor_constants,
+    torque_ripple,
+    transmission_error,
+)
 from bench.units import ARCMIN_RAD
 
 TWO_PI = 2 * math.pi

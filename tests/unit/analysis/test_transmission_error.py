@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 import pytest
-
 from analysis_synth import ENCODER_29BIT_RAD
+
 from bench.analysis import transmission_error
 from bench.units import ARCMIN_RAD, ARCSEC_RAD
 

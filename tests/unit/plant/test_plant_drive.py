@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from plant_helpers import motor_plant, reducer_plant
 
 from hil_mocks.plant import PlantError
-from plant_helpers import motor_plant, reducer_plant
 
 
 def test_velocity_mode_tracks_its_target():

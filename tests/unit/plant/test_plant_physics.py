@@ -7,10 +7,10 @@ import math
 
 import numpy as np
 import pytest
+from plant_helpers import ARCMIN_RAD, crossings, harmonic, motor_plant, reducer_plant
 
 from bench.simconfig import Harmonic
 from hil_mocks.plant import Plant, cogging_order, reducer
-from plant_helpers import ARCMIN_RAD, crossings, harmonic, motor_plant, reducer_plant
 
 
 def _torque_ramp(plant: Plant, targets_nm: np.ndarray, chunk_s: float = 0.001):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from plant_helpers import ARCMIN_RAD
 
 from bench.simconfig import ReducerConfig
 from hil_mocks.plant import reducer
-from plant_helpers import ARCMIN_RAD
 
 # CSF-25-50 (DOMAIN.md Table A size 25 ratio 50; worked case G4): K 25/34/44 e3 N·m/rad, T1 14, T2 48
 CSF25 = ReducerConfig(k1_nm_rad=25e3, k2_nm_rad=34e3, k3_nm_rad=44e3, t1_nm=14.0, t2_nm=48.0)

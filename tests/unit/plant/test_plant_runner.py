@@ -6,10 +6,10 @@ import threading
 import time
 
 import pytest
+from plant_helpers import motor_rig, reducer_plant, reducer_rig
 
 from bench.errors import ConfigError
 from hil_mocks.plant import Plant, PlantError, PlantRunner
-from plant_helpers import motor_rig, reducer_plant, reducer_rig
 
 
 def test_unpaced_runner_steps_and_calls_back():

@@ -7,10 +7,10 @@ import math
 
 import numpy as np
 import pytest
+from plant_helpers import reducer_plant
 
 from bench.simconfig import EncoderConfig, TorqueSensorConfig
 from hil_mocks.plant import Plant, PlantError, SensorDisconnected
-from plant_helpers import reducer_plant
 
 
 def _plant(**sim_changes) -> Plant:

@@ -10,7 +10,13 @@ import pytest
 
 from bench.cli import main
 from bench.recording import open_run
-from bench.reports import build_content, page_count, render_html, write_pdf, write_report
+from bench.reports import (
+    build_content,
+    page_count,
+    render_html,
+    write_pdf,
+    write_report,
+)
 from bench.reports.plots import order_spectrum
 
 ARCMIN = np.pi / 10800  # DOMAIN.md §0

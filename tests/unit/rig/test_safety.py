@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +12,6 @@ import pytest
 from bench.config import InterlockConfig, load_rig_config
 from bench.rig.safety import SafetySupervisor, interlocks_from_limits
 from bench.streams import Hub, SampleBlock
-from pathlib import Path
 
 CONFIGS = Path(__file__).resolve().parents[3] / "configs"
 

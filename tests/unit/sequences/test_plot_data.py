@@ -7,8 +7,7 @@ import pytest
 
 from bench.recording import open_run
 from bench.reports import build_content, render_html
-from bench.sequences import Measurement, Outcome, Sequence, run_sequence
-from bench.sequences import plotdata
+from bench.sequences import Measurement, Outcome, Sequence, plotdata, run_sequence
 
 
 def test_round_trip_keeps_arrays_and_strings():

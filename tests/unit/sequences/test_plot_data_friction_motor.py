@@ -14,7 +14,11 @@ import pytest
 
 from bench.analysis import motor_constants
 from bench.sequences import plotdata
-from bench.sequences.procedures.friction import BreakawayRamp, BreakawayTrace, NoLoadPoint
+from bench.sequences.procedures.friction import (
+    BreakawayRamp,
+    BreakawayTrace,
+    NoLoadPoint,
+)
 
 RPM = math.pi / 30.0  # rad/s per rpm
 

@@ -14,7 +14,14 @@ import pytest
 
 from bench.errors import ConfigError
 from bench.recording import RunIndex, open_run
-from bench.sequences import Measurement, Outcome, Sequence, Verdict, load_spec, run_sequence
+from bench.sequences import (
+    Measurement,
+    Outcome,
+    Sequence,
+    Verdict,
+    load_spec,
+    run_sequence,
+)
 from bench.streams import ChannelSpec, SampleBlock
 from bench.units import arcmin_to_rad
 
