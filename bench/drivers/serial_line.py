@@ -15,6 +15,7 @@ import termios
 import threading
 import time
 from dataclasses import dataclass
+from typing import Self
 
 import serial
 
@@ -33,28 +34,87 @@ class LineStats:
     discarded_bytes: int = 0  # stale answers and noise dropped before a request or from a stream
 
 
-class SerialLine:
-    """An open serial line with a lock; create it with :meth:`open`."""
+class ReopeningLine:
+    """What every line shares: a lock held for a whole exchange, counters, and a reopen after a failure.
 
-    #: pyserial read timeout: the longest a single blocking read waits before the deadline is checked
-    POLL_S = 0.05
+    A subclass opens its transport in ``_connect`` (counting ``stats.opens``, raising
+    :class:`TransportError`), closes it quietly in ``_drop`` and tells ``is_open``; ``KIND`` names the
+    line in messages ("serial line", "VISA resource").
+    """
+
+    KIND = "line"
     #: after a failure, do not try to reopen more often than this
     REOPEN_INTERVAL_S = 0.05
 
+    def __init__(self, port: str, timeout_s: float):
+        self.port = port
+        self.timeout_s = timeout_s
+        self.lock = threading.RLock()
+        self.stats = LineStats()
+        self._last_attempt_s = 0.0
+        self._closed = False
+
+    @property
+    def is_open(self) -> bool:
+        raise NotImplementedError
+
+    def _connect(self) -> None:
+        raise NotImplementedError
+
+    def _drop(self) -> None:
+        raise NotImplementedError
+
+    def ensure_open(self) -> None:
+        """Reopen a broken line (rate-limited); raise :class:`TransportError` if it stays shut."""
+        if self._closed:
+            raise TransportError(f"{self.KIND} {self.port}: closed")
+        if self.is_open:
+            return
+        with self.lock:
+            if self.is_open:
+                return
+            wait_s = self.REOPEN_INTERVAL_S - (time.monotonic() - self._last_attempt_s)
+            if wait_s > 0:
+                time.sleep(wait_s)
+            self._drop()
+            self._connect()
+            self.stats.reopens += 1
+
+    def mark_broken(self) -> None:
+        """Close the transport after a failure; the next request reopens it."""
+        with self.lock:
+            self.stats.failures += 1
+            self._drop()
+
+    def close(self) -> None:
+        """Close the line for good (idempotent)."""
+        with self.lock:
+            self._closed = True
+            self._drop()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class SerialLine(ReopeningLine):
+    """An open serial line with a lock; create it with :meth:`open`."""
+
+    KIND = "serial line"
+    #: pyserial read timeout: the longest a single blocking read waits before the deadline is checked
+    POLL_S = 0.05
+
     def __init__(self, port: str, *, baudrate: int = 115200, parity: str = "N", stopbits: int = 1,
                  bytesize: int = 8, timeout_s: float = 1.0):
-        self.port = port
+        super().__init__(port, timeout_s)
         self.baudrate = baudrate
         self.parity = parity
         self.stopbits = stopbits
         self.bytesize = bytesize
-        self.timeout_s = timeout_s
-        self.lock = threading.RLock()
-        self.stats = LineStats()
         self._serial: serial.SerialBase | None = None
         self._buffer = bytearray()
-        self._last_attempt_s = 0.0
-        self._closed = False
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -91,28 +151,6 @@ class SerialLine:
     def is_open(self) -> bool:
         return self._serial is not None and self._serial.is_open
 
-    def ensure_open(self) -> None:
-        """Reopen a broken line (rate-limited); raise :class:`TransportError` if it stays shut."""
-        if self._closed:
-            raise TransportError(f"serial line {self.port}: closed")
-        if self.is_open:
-            return
-        with self.lock:
-            if self.is_open:
-                return
-            wait_s = self.REOPEN_INTERVAL_S - (time.monotonic() - self._last_attempt_s)
-            if wait_s > 0:
-                time.sleep(wait_s)
-            self._drop()
-            self._connect()
-            self.stats.reopens += 1
-
-    def mark_broken(self) -> None:
-        """Close the port after a failure; the next request reopens it."""
-        with self.lock:
-            self.stats.failures += 1
-            self._drop()
-
     def _drop(self) -> None:
         ser, self._serial = self._serial, None
         self._buffer.clear()
@@ -121,18 +159,6 @@ class SerialLine:
                 ser.close()
             except (serial.SerialException, OSError):
                 pass  # the port is already gone; closing it is all we wanted
-
-    def close(self) -> None:
-        """Close the line for good (idempotent)."""
-        with self.lock:
-            self._closed = True
-            self._drop()
-
-    def __enter__(self) -> SerialLine:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     # -- I/O ---------------------------------------------------------------------------------------
     def write(self, data: bytes) -> None:

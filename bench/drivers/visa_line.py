@@ -26,11 +26,9 @@ log a query error.
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
-from typing import Self
 
-from bench.drivers.serial_line import LineStats
+from bench.drivers.serial_line import ReopeningLine
 from bench.errors import TransportError
 
 #: the extra that installs pyvisa and pyvisa-py (``[project.optional-dependencies]`` of pyproject.toml)
@@ -55,33 +53,28 @@ def _pyvisa(resource: str):
     return pyvisa
 
 
-class VisaLine:
+class VisaLine(ReopeningLine):
     """An open VISA resource with a lock; create it with :meth:`open`."""
+
+    KIND = "VISA resource"
 
     #: how long opening may take (pyvisa-py's TCP connect timeout; NI-VISA's lock wait)
     OPEN_TIMEOUT_S = 5.0
-    #: after a failure, do not try to reopen more often than this
-    REOPEN_INTERVAL_S = 0.05
     #: a drain of a dirty raw socket or serial resource reads at most this many chunks
     DRAIN_MAX_READS = 64
 
     def __init__(self, resource: str, *, backend: str = "", baudrate: int = 115200, parity: str = "N",
                  stopbits: int = 1, bytesize: int = 8, timeout_s: float = 1.0, read_termination: str = "\n"):
-        self.port = resource  # the name LineDevice and the rig put in their messages
+        super().__init__(resource, timeout_s)  # port: the name LineDevice and the rig put in their messages
         self.backend = backend
         self.baudrate = baudrate
         self.parity = parity
         self.stopbits = stopbits
         self.bytesize = bytesize
-        self.timeout_s = timeout_s
         self.read_termination = read_termination
-        self.lock = threading.RLock()
-        self.stats = LineStats()
         self._resource = None
         self._timeout_ms: float | None = None
         self._dirty = False
-        self._last_attempt_s = 0.0
-        self._closed = False
         upper = resource.upper()
         self._is_serial = upper.startswith("ASRL")
         # raw byte streams: reading there never disturbs the instrument
@@ -139,45 +132,11 @@ class VisaLine:
     def is_open(self) -> bool:
         return self._resource is not None
 
-    def ensure_open(self) -> None:
-        """Reopen a broken line (rate-limited); raise :class:`TransportError` if it stays shut."""
-        if self._closed:
-            raise TransportError(f"VISA resource {self.port}: closed")
-        if self.is_open:
-            return
-        with self.lock:
-            if self.is_open:
-                return
-            wait_s = self.REOPEN_INTERVAL_S - (time.monotonic() - self._last_attempt_s)
-            if wait_s > 0:
-                time.sleep(wait_s)
-            self._drop()
-            self._connect()
-            self.stats.reopens += 1
-
-    def mark_broken(self) -> None:
-        """Close the resource after a failure; the next request reopens it."""
-        with self.lock:
-            self.stats.failures += 1
-            self._drop()
-
     def _drop(self) -> None:
         resource, self._resource = self._resource, None
         if resource is not None:
             with contextlib.suppress(Exception):  # the session is already gone; closing it is all we wanted
                 resource.close()
-
-    def close(self) -> None:
-        """Close the line for good (idempotent). The shared ResourceManager stays open: other lines use it."""
-        with self.lock:
-            self._closed = True
-            self._drop()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     # -- I/O ---------------------------------------------------------------------------------------
     def _open_resource(self):
