@@ -62,7 +62,8 @@ def test_crossing_trips_once_with_the_cause(supervised):
     sent = time.monotonic()
     _publish(hub, "torque_out.torque_nm", [10.0, 49.0, 50.5, 51.0])
     assert probe.called.wait(1.0)
-    assert probe.first_at - sent < 0.05
+    assert probe.first_at - sent < 0.5  # from the receive path, not a periodic check (the 20 ms figure
+    #                                     is benchmarks/rig_endurance.py's; a timed assert here would flake)
     (trip,) = sup.trips
     assert trip.kind == "interlock" and trip.channel == "torque_out.torque_nm"
     assert trip.value == pytest.approx(50.5)
@@ -91,8 +92,8 @@ def test_wildcard_temperature_interlock(supervised):
 
 def test_silent_channel_trips_the_watchdog(supervised):
     hub, sup, probe = supervised
-    sup.add_interlock(InterlockConfig("encoder_out.angle_rad", silent_timeout_s=0.05))
-    for i in range(5):  # alive while it publishes
+    sup.add_interlock(InterlockConfig("encoder_out.angle_rad", silent_timeout_s=0.25))
+    for i in range(5):  # alive while it publishes (a 10 ms period, far inside the timeout even on a loaded machine)
         _publish(hub, "encoder_out.angle_rad", [0.0])
         time.sleep(0.01)
     assert not sup.tripped
