@@ -32,7 +32,7 @@ from bench.drivers.serial_line import ReopeningLine
 from bench.errors import TransportError
 
 #: the extra that installs pyvisa and pyvisa-py (``[project.optional-dependencies]`` of pyproject.toml)
-INSTALL_HINT = "pip install 'bench[visa]' (pyvisa and pyvisa-py)"
+INSTALL_HINT = "pip install -e '.[visa]' in the bench checkout (pyvisa and pyvisa-py)"
 
 
 _RESOURCE_CLASSES = ("INSTR", "SOCKET", "INTFC", "RAW", "BACKPLANE", "MEMACC", "SERVANT")

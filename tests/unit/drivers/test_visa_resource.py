@@ -113,7 +113,7 @@ def test_without_pyvisa_opening_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyvisa", None)  # as if not installed: import raises ImportError
     with pytest.raises(TransportError) as info:
         VisaLine.open("GPIB0::12::INSTR")
-    assert "GPIB0::12::INSTR" in str(info.value) and "pip install 'bench[visa]'" in str(info.value)
+    assert "GPIB0::12::INSTR" in str(info.value) and "pip install -e '.[visa]'" in str(info.value)
 
 
 def test_unknown_backend_names_resource_and_backend():
