@@ -61,7 +61,7 @@ class SimulatedBench:
             raise
 
     def stop(self) -> None:
-        for sim in reversed(list(self.simulators.values())):
+        for sim in reversed(list({id(sim): sim for sim in self.simulators.values()}.values())):  # a shared line once
             try:
                 sim.stop()
             except Exception:  # keep stopping the others
@@ -92,6 +92,18 @@ class SimulatedBench:
         return EDS_DIR / entry[2] if entry and not device.eds else None
 
     # building simulators
+    def _share_line(self, role: str, device):
+        """One more Modbus slave on a simulated RS-485 line that carries another already (distinct addresses)."""
+        from hil_mocks.serial.factories import MODBUS_UNITS, modbus_unit
+        from hil_mocks.serial.modbus_rtu import SimulatedModbusRtu
+
+        line = next(sim for r, sim in self.simulators.items() if self.config.devices[r].bus == device.bus)
+        if device.driver not in MODBUS_UNITS or not isinstance(line, SimulatedModbusRtu):
+            raise self._problem(role, f"bus {device.bus!r} already carries a simulated device; only Modbus RTU "
+                                      "devices share a simulated line (give this one its own bus)")
+        line.add_unit(*modbus_unit(device.driver, role, device.address, device.settings))  # addresses: checked by the config
+        return line
+
     def _problem(self, role: str, message: str) -> ConfigError:
         key = f"devices.{role}"
         line = self.config.source.line(key) if self.config.source else None
@@ -126,8 +138,7 @@ class SimulatedBench:
                 raise self._problem(role, f"a simulated serial device needs its bus port to be sim:pty or sim:tcp, "
                                           f"not {bus.port!r}")
             if device.bus in self._serial_ports:
-                raise self._problem(role, f"bus {device.bus!r} already carries a simulated device; "
-                                          "give each simulated serial device its own bus")
+                return self._share_line(role, device)
             sim = cls(plant, plant.lock, endpoint=endpoint, role=role, address=device.address,
                       settings=device.settings)
         else:
