@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up, then run the whole test suite (unit, integration, GUI offscreen). Fails on no tests.
+# Set up, then run the whole test suite (unit, integration; Qt offscreen). Fails on no tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
