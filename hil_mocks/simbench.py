@@ -9,10 +9,13 @@ which path to open. Nothing here knows the drivers: the simulators speak the wir
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
 
 from bench.config import RigConfig
 from bench.errors import ConfigError, ConfigProblem
+
+log = logging.getLogger(__name__)
 
 EDS_DIR = Path(__file__).resolve().parent / "canopen" / "eds"
 
@@ -64,8 +67,8 @@ class SimulatedBench:
         for sim in reversed(list({id(sim): sim for sim in self.simulators.values()}.values())):  # a shared line once
             try:
                 sim.stop()
-            except Exception:  # keep stopping the others
-                pass
+            except Exception:  # keep stopping the others, but say which one failed
+                log.exception("simulator %s did not stop cleanly", getattr(sim, "name", type(sim).__name__))
         self.simulators.clear()
         if self.runner is not None:
             self.runner.stop()

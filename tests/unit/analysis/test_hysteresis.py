@@ -4,6 +4,7 @@ Tolerances from the issue: stiffness within 1 %, lost motion and hysteresis loss
 0.02 arcmin, with sensor noise and a 29-bit output encoder.
 """
 
+import dataclasses
 import math
 
 import numpy as np
@@ -100,7 +101,7 @@ def test_result_carries_windows_and_curves():
     np.testing.assert_allclose(r.angle_mid_rad[inner], m.mid(r.torque_nm[inner]), atol=ANGLE_TOL_RAD)
     # loop area ∮T dθ = ∫ h(1 − (T/TN)²) dT over ±TN = 4·h·TN/3
     assert r.loop_energy_j == pytest.approx(4 * m.h * TN / 3, rel=0.01)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         r.lost_motion_rad = 0.0   # frozen
 
 
