@@ -33,12 +33,18 @@ SPEED_OUT = "drive_load.velocity_rad_s"
 
 @dataclass(frozen=True)
 class EfficiencyMapParameters:
-    input_speeds_rad_s: tuple[float, ...] = (500 * RPM, 1000 * RPM, 2000 * RPM)
-    output_torques_fraction: tuple[float, ...] = (0.25, 0.5, 1.0)  # of TN
-    rated_point_speed_rad_s: float = field(default=1000 * RPM, metadata={"gt": 0})
-    settle_s: float = field(default=1.0, metadata={"ge": 0})
-    average_s: float = field(default=1.0, metadata={"gt": 0})
-    accel_time_s: float = field(default=0.5, metadata={"gt": 0})
+    input_speeds_rad_s: tuple[float, ...] = field(default=(500 * RPM, 1000 * RPM, 2000 * RPM), metadata={
+        "doc": "input speeds of the map grid (> 0); the rated-point speed is added to them"})
+    output_torques_fraction: tuple[float, ...] = field(default=(0.25, 0.5, 1.0), metadata={
+        "doc": "output load torques of the grid, fractions of TN in (0, 2]; 1.0 (TN) is added"})
+    rated_point_speed_rad_s: float = field(default=1000 * RPM, metadata={
+        "gt": 0, "doc": "input speed of the rated point: η at TN, as the catalogues give it (HD: 1000 rpm)"})
+    settle_s: float = field(default=1.0, metadata={
+        "ge": 0, "doc": "wait at each operating point (steady state) before averaging"})
+    average_s: float = field(default=1.0, metadata={
+        "gt": 0, "doc": "averaging window of both flange torques and both speeds at each point"})
+    accel_time_s: float = field(default=0.5, metadata={
+        "gt": 0, "doc": "ramp time of the input speed from one grid speed to the next (and to 0)"})
 
     def check(self):
         if not self.input_speeds_rad_s or any(s <= 0 for s in self.input_speeds_rad_s):

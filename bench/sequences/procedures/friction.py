@@ -106,13 +106,20 @@ def _channel_window(collector: Collector, channel: str, window_s: tuple[float, f
 
 @dataclass(frozen=True)
 class NoLoadTorqueParameters:
-    speeds_rad_s: tuple[float, ...] = DEFAULT_SPEEDS_RAD_S  # input speeds (magnitudes)
-    directions: Directions = "both"
-    acceleration_rad_s2: float = field(default=500.0, metadata={"gt": 0})  # input, between speeds
-    settle_s: float = field(default=0.5, metadata={"ge": 0})  # speed steady this long before measuring
-    measure_s: float = field(default=1.0, metadata={"gt": 0})  # averaging window at each speed
-    speed_tolerance_fraction: float = field(default=0.01, metadata={"gt": 0, "lt": 1})  # "steady" band
-    settle_timeout_s: float = field(default=5.0, metadata={"gt": 0})  # beyond settle_s
+    speeds_rad_s: tuple[float, ...] = field(default=DEFAULT_SPEEDS_RAD_S, metadata={
+        "doc": "input speeds, magnitudes > 0, ≤ 95 % of bench limit (HD curves: 500/1000/2000/3500 rpm)"})
+    directions: Directions = field(default="both", metadata={
+        "doc": "input turning directions run at every speed: both, forward or reverse"})
+    acceleration_rad_s2: float = field(default=500.0, metadata={
+        "gt": 0, "doc": "input acceleration of the speed ramps between speeds (and to rest)"})
+    settle_s: float = field(default=0.5, metadata={
+        "ge": 0, "doc": "time the input speed must stay in the steady band before the torque is averaged"})
+    measure_s: float = field(default=1.0, metadata={
+        "gt": 0, "doc": "averaging window of input flange torque and drive speed at each speed"})
+    speed_tolerance_fraction: float = field(default=0.01, metadata={
+        "gt": 0, "lt": 1, "doc": "half-width of the steady-speed band, fraction of the set speed (0.01: ±1 %)"})
+    settle_timeout_s: float = field(default=5.0, metadata={
+        "gt": 0, "doc": "time allowed beyond settle_s to become steady; then the test stops with an error"})
 
     def check(self):
         if not self.speeds_rad_s:
@@ -283,13 +290,20 @@ class NoLoadTorque(Sequence):
 
 @dataclass(frozen=True)
 class BreakawayParameters:
-    max_torque_nm: float = field(default=0.5, metadata={"gt": 0})  # give up above this (no motion: inf)
-    ramp_time_s: float = field(default=10.0, metadata={"gt": 0})  # 0 → max_torque_nm; sets the rate
-    motion_threshold_rad: float = field(default=1e-3, metadata={"gt": 0})  # at the input shaft
-    smoothing_s: float = field(default=0.02, metadata={"ge": 0})  # moving average of the flange torque
-    directions: Directions = "both"
-    settle_s: float = field(default=0.3, metadata={"ge": 0})  # at rest before each ramp
-    rest_timeout_s: float = field(default=5.0, metadata={"gt": 0})  # for the shaft to stop after a ramp
+    max_torque_nm: float = field(default=0.5, metadata={
+        "gt": 0, "doc": "end of the torque ramp (input side for starting torque); no motion up to it: inf (FAIL)"})
+    ramp_time_s: float = field(default=10.0, metadata={
+        "gt": 0, "doc": "time of the ramp 0 → max_torque_nm: sets the torque rate (slow: quasi-static)"})
+    motion_threshold_rad: float = field(default=1e-3, metadata={
+        "gt": 0, "doc": "input shaft rotation since the ramp start that counts as \"started to turn\""})
+    smoothing_s: float = field(default=0.02, metadata={
+        "ge": 0, "doc": "moving-average window of the flange torque against noise (0: none)"})
+    directions: Directions = field(default="both", metadata={
+        "doc": "ramp directions: both, forward or reverse; the larger breakaway is the result"})
+    settle_s: float = field(default=0.3, metadata={
+        "ge": 0, "doc": "time at rest (input shaft stopped) before each ramp starts"})
+    rest_timeout_s: float = field(default=5.0, metadata={
+        "gt": 0, "doc": "longest wait for the input shaft to stop before a ramp; then an error"})
 
     @property
     def torque_rate_nm_s(self) -> float:
@@ -305,8 +319,10 @@ class StartingTorqueParameters(BreakawayParameters):
 class BackDrivingTorqueParameters(BreakawayParameters):
     """Output side, 2 N·m/s: the catalogue's 9 N·m (CSF-25-50) is reached after 4.5 s."""
 
-    max_torque_nm: float = field(default=30.0, metadata={"gt": 0})
-    ramp_time_s: float = field(default=15.0, metadata={"gt": 0})
+    max_torque_nm: float = field(default=30.0, metadata={
+        "gt": 0, "doc": "end of the output torque ramp (≤ 95 % of bench limit); no motion: inf (FAIL)"})
+    ramp_time_s: float = field(default=15.0, metadata={
+        "gt": 0, "doc": "time of the ramp 0 → max_torque_nm: sets the torque rate (slow: quasi-static)"})
 
 
 @dataclass(frozen=True)

@@ -143,12 +143,18 @@ def _analysis(ctx, what: str, fn, *args, **kwargs):
 # ------------------------------------------------------------------------------------------------ ripple
 @dataclass(frozen=True)
 class TorqueRippleParameters:
-    torque_fraction: float = field(default=1.0, metadata={"gt": 0, "le": 3.0})  # of the rated torque TN
-    speed_rad_s: float = field(default=10.0 * 2.0 * math.pi / 60.0, metadata={"gt": 0})  # 10 rpm
-    revolutions: int = field(default=2, metadata={"ge": 1, "le": 100})
-    ramp_s: float = field(default=0.5, metadata={"gt": 0})
-    settle_s: float = field(default=0.5, metadata={"ge": 0})
-    points_per_rev: int = field(default=0, metadata={"ge": 0})  # 0: ≥ 8 samples per cell, 128…1024
+    torque_fraction: float = field(default=1.0, metadata={
+        "gt": 0, "le": 3.0, "doc": "torque set point of the motor under test, as a fraction of its rated TN"})
+    speed_rad_s: float = field(default=10.0 * 2.0 * math.pi / 60.0, metadata={
+        "gt": 0, "doc": "shaft speed the load motor holds; 10 rpm (slow keeps flange jitter small)"})
+    revolutions: int = field(default=2, metadata={
+        "ge": 1, "le": 100, "doc": "whole mechanical revolutions recorded and averaged on angle"})
+    ramp_s: float = field(default=0.5, metadata={
+        "gt": 0, "doc": "ramp time of speed and torque to the operating point and back to rest"})
+    settle_s: float = field(default=0.5, metadata={
+        "ge": 0, "doc": "wait at the operating point before recording"})
+    points_per_rev: int = field(default=0, metadata={
+        "ge": 0, "doc": "angle grid cells per revolution; 0: auto, ≥ 8 samples per cell, 128…1024"})
 
 
 class TorqueRipple(Sequence):
@@ -217,11 +223,16 @@ class TorqueRipple(Sequence):
 # ------------------------------------------------------------------------------------------------ cogging
 @dataclass(frozen=True)
 class CoggingParameters:
-    speed_rad_s: float = field(default=5.0 * 2.0 * math.pi / 60.0, metadata={"gt": 0})  # 4Q-CTS: 0.5–30 rpm
-    revolutions: int = field(default=2, metadata={"ge": 1, "le": 100})  # per direction
-    ramp_s: float = field(default=0.5, metadata={"gt": 0})
-    settle_s: float = field(default=0.5, metadata={"ge": 0})
-    points_per_rev: int = field(default=0, metadata={"ge": 0})  # 0: ≥ 8 samples per cell, 128…1024
+    speed_rad_s: float = field(default=5.0 * 2.0 * math.pi / 60.0, metadata={
+        "gt": 0, "doc": "constant speed the load motor turns the unpowered motor at; 5 rpm (4Q-CTS: 0.5–30)"})
+    revolutions: int = field(default=2, metadata={
+        "ge": 1, "le": 100, "doc": "whole mechanical revolutions recorded per direction"})
+    ramp_s: float = field(default=0.5, metadata={
+        "gt": 0, "doc": "ramp time of the load motor's speed: to forward, to reverse, to rest"})
+    settle_s: float = field(default=0.5, metadata={
+        "ge": 0, "doc": "wait at constant speed before recording each direction"})
+    points_per_rev: int = field(default=0, metadata={
+        "ge": 0, "doc": "angle grid cells per revolution; 0: auto, ≥ 8 samples per cell, 128…1024"})
 
 
 class Cogging(Sequence):
@@ -300,17 +311,28 @@ class Cogging(Sequence):
 # ------------------------------------------------------------------------------------------------ Kt, Ke
 @dataclass(frozen=True)
 class MotorConstantsParameters:
-    kt_speed_rad_s: float = field(default=100.0 * 2.0 * math.pi / 60.0, metadata={"gt": 0})  # held speed
-    kt_max_torque_fraction: float = field(default=1.0, metadata={"gt": 0, "le": 3.0})  # of TN
-    kt_steps: int = field(default=4, metadata={"ge": 2, "le": 50})  # torque levels above 0 (0 is one more)
-    ke_max_speed_rad_s: float = field(default=1500.0 * 2.0 * math.pi / 60.0, metadata={"gt": 0})
-    ke_steps: int = field(default=4, metadata={"ge": 3, "le": 50})  # speeds k/n·max, k = 1…n
-    step_ramp_s: float = field(default=0.3, metadata={"gt": 0})
-    settle_s: float = field(default=0.4, metadata={"ge": 0})
-    dwell_s: float = field(default=0.6, metadata={"gt": 0})  # averaging window per level
-    current_channel: str = "power.i1_a"  # A rms per phase
-    voltage_channel: str = "power.u1_v"  # V rms
-    voltage_measure: Literal["phase", "line"] = "phase"  # what the voltage channel is: star phase or line-to-line
+    kt_speed_rad_s: float = field(default=100.0 * 2.0 * math.pi / 60.0, metadata={
+        "gt": 0, "doc": "speed the load motor holds during the Kt torque steps (100 rpm)"})
+    kt_max_torque_fraction: float = field(default=1.0, metadata={
+        "gt": 0, "le": 3.0, "doc": "highest Kt torque level, as a fraction of the motor's rated torque TN"})
+    kt_steps: int = field(default=4, metadata={
+        "ge": 2, "le": 50, "doc": "Kt torque levels above 0, evenly up to the highest (0 is one more)"})
+    ke_max_speed_rad_s: float = field(default=1500.0 * 2.0 * math.pi / 60.0, metadata={
+        "gt": 0, "doc": "highest speed the motor is back-driven at, open-circuit, for Ke (1500 rpm)"})
+    ke_steps: int = field(default=4, metadata={
+        "ge": 3, "le": 50, "doc": "Ke speeds: k/n of ke_max_speed_rad_s, k = 1…n"})
+    step_ramp_s: float = field(default=0.3, metadata={
+        "gt": 0, "doc": "ramp time from one torque level or speed to the next"})
+    settle_s: float = field(default=0.4, metadata={
+        "ge": 0, "doc": "wait at each torque level or speed before averaging"})
+    dwell_s: float = field(default=0.6, metadata={
+        "gt": 0, "doc": "averaging window at each torque level or speed"})
+    current_channel: str = field(default="power.i1_a", metadata={
+        "doc": "channel of the phase current of the motor under test, A rms (power analyzer)"})
+    voltage_channel: str = field(default="power.u1_v", metadata={
+        "doc": "channel of the terminal voltage of the motor under test, V rms (power analyzer)"})
+    voltage_measure: Literal["phase", "line"] = field(default="phase", metadata={
+        "doc": "what voltage_channel measures: star phase (×√3 to line-to-line) or line-to-line"})
 
 
 class MotorConstants(Sequence):

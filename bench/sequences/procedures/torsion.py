@@ -36,14 +36,22 @@ DRIVE_TORQUE = "drive_load.torque_nm"  # SYNC-latched like the encoders: the tim
 
 @dataclass(frozen=True)
 class HysteresisParameters:
-    lost_motion_window_fraction: float = field(default=0.03, metadata={"gt": 0, "lt": 0.5})
-    stiffness_low_fraction: float = field(default=0.5, metadata={"ge": 0})
-    stiffness_high_fraction: float = field(default=1.0, metadata={"gt": 0})
-    stiffness_peak_fraction: float = field(default=1.5, metadata={"gt": 0, "le": 3.0})
-    quarter_time_s: float = field(default=4.0, metadata={"gt": 0})  # 0 → peak (uniform-speed loading)
-    t1_nm: float = field(default=0.0, metadata={"ge": 0})  # 0: from the product spec's unit
-    t2_nm: float = field(default=0.0, metadata={"ge": 0})
-    settle_s: float = field(default=0.3, metadata={"ge": 0})
+    lost_motion_window_fraction: float = field(default=0.03, metadata={
+        "gt": 0, "lt": 0.5, "doc": "w: lost motion at ±w·TN (0.03 Nabtesco/Spinea, 0.04 HD, 0.05 Yaskawa)"})
+    stiffness_low_fraction: float = field(default=0.5, metadata={
+        "ge": 0, "doc": "lower end of the stiffness fit on |T|, as a fraction of TN"})
+    stiffness_high_fraction: float = field(default=1.0, metadata={
+        "gt": 0, "doc": "upper end of the stiffness fit on |T|, fraction of TN (at most the loop peak)"})
+    stiffness_peak_fraction: float = field(default=1.5, metadata={
+        "gt": 0, "le": 3.0, "doc": "peak of the stiffness/K1–K3 loop, fraction of TN (≤ 95 % of bench limit)"})
+    quarter_time_s: float = field(default=4.0, metadata={
+        "gt": 0, "doc": "time of each 0 → ±peak torque ramp (uniform-speed loading); +peak → −peak takes 2×"})
+    t1_nm: float = field(default=0.0, metadata={
+        "ge": 0, "doc": "HD limit torque T1 (K1/K2 break); 0: from the product spec; none there: no K1–K3"})
+    t2_nm: float = field(default=0.0, metadata={
+        "ge": 0, "doc": "HD limit torque T2 (K2/K3 break); 0: from the product spec; none there: no K1–K3"})
+    settle_s: float = field(default=0.3, metadata={
+        "ge": 0, "doc": "hold at zero torque after enabling the drives and after each loop"})
 
 
 class Hysteresis(Sequence):

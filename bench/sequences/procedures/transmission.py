@@ -32,11 +32,16 @@ ANGLE_OUT = "encoder_out.angle_rad"
 
 @dataclass(frozen=True)
 class TransmissionErrorParameters:
-    input_speed_rad_s: float = field(default=1000 * 2 * math.pi / 60, metadata={"gt": 0})  # 1000 rpm
-    load_torque_fraction: float = field(default=0.1, metadata={"ge": 0, "le": 1})  # of TN, opposing motion
-    output_revolutions: int = field(default=1, metadata={"ge": 1})  # whole output revolutions per direction
-    accel_time_s: float = field(default=0.5, metadata={"gt": 0})
-    settle_s: float = field(default=0.5, metadata={"ge": 0})
+    input_speed_rad_s: float = field(default=1000 * 2 * math.pi / 60, metadata={
+        "gt": 0, "doc": "input (drive motor) speed while TE is recorded, both directions; 1000 rpm"})
+    load_torque_fraction: float = field(default=0.1, metadata={
+        "ge": 0, "le": 1, "doc": "output load torque opposing the motion, as a fraction of TN (0: unloaded)"})
+    output_revolutions: int = field(default=1, metadata={
+        "ge": 1, "doc": "whole output revolutions recorded per direction (TE p-p is over them)"})
+    accel_time_s: float = field(default=0.5, metadata={
+        "gt": 0, "doc": "ramp time of input speed and load torque up to the set point and back to 0"})
+    settle_s: float = field(default=0.5, metadata={
+        "ge": 0, "doc": "wait at steady speed and load before recording each direction"})
 
 
 class TransmissionError(Sequence):
