@@ -34,6 +34,7 @@ from bench.sequences.context import Progress, SequenceContext, error_record
 from bench.sequences.params import build_parameters, parameters_record
 from bench.sequences.quantities import from_si
 from bench.sequences.spec import ProductSpec, load_spec
+from bench.sequences.spec_check import unit_mismatches
 from bench.streams import ChannelSpec
 
 log = logging.getLogger(__name__)
@@ -112,15 +113,7 @@ def _load_rig_spec(rig) -> ProductSpec | None:
 
 
 def _check_spec_matches_rig(spec: ProductSpec, rig) -> None:
-    unit = rig.config.unit
-    problems = []
-    if spec.unit.kind != unit.kind:
-        problems.append(f"spec {spec.unit.type!r} is for a {spec.unit.kind}, the rig tests a {unit.kind}")
-    if abs(spec.unit.ratio - unit.ratio) > 1e-9 * max(1.0, abs(unit.ratio)):
-        problems.append(f"spec ratio {spec.unit.ratio:g} differs from the rig's unit ratio {unit.ratio:g}")
-    if abs(spec.unit.rated_torque_nm - unit.rated_torque_nm) > 1e-3 * unit.rated_torque_nm:
-        problems.append(f"spec rated torque {spec.unit.rated_torque_nm:g} N·m differs from the rig's unit "
-                        f"{unit.rated_torque_nm:g} N·m (procedures load to fractions of TN)")
+    problems = unit_mismatches(spec, rig.config.unit)
     if problems:
         raise ConfigError("; ".join(problems), str(spec.path) if spec.path else "product spec")
 
