@@ -195,6 +195,13 @@ class RunIndex:
                          f"FROM measurements{where} ORDER BY time, id", args)
         return [dict(r) for r in cur.fetchall()]
 
+    def measurement_names(self, unit_type: str | None = None) -> list[dict]:
+        """What can be trended: ``{name, unit_type, unit, count, first, last}`` per measurement and unit type."""
+        where, args = self._where(unit_type=unit_type)
+        cur = self._exec(f"SELECT name, unit_type, unit, COUNT(*) AS count, MIN(time) AS first, MAX(time) AS last "
+                         f"FROM measurements{where} GROUP BY name, unit_type, unit ORDER BY name, unit_type", args)
+        return [dict(r) for r in cur.fetchall()]
+
     @staticmethod
     def _where(**filters) -> tuple[str, tuple]:
         parts = [(k, v) for k, v in filters.items() if v is not None]
