@@ -12,6 +12,7 @@ import json
 import math
 import sys
 
+from bench.commands.status import table
 from bench.errors import ConfigError
 from bench.units import rad_s_to_rpm, rad_to_arcmin
 
@@ -73,8 +74,7 @@ def _limit(value, measurement) -> str:
 
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    return ["  " + line for line in table(rows)]
 
 
 def describe(cls, spec=None) -> dict:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as _dt
 import sys
 
+from bench.commands.status import table
+
 
 def register(sub) -> None:
     parser = sub.add_parser("runs", help="list recorded runs (incomplete ones marked)")
@@ -45,9 +47,7 @@ def run(args) -> int:
         outcome = (r.outcome or "-") if state == "COMPLETE" else state
         rows.append((r.run_id, _when(r.started_at), str(r.record.get("procedure") or "-"),
                      str(unit.get("model") or "-"), str(unit.get("serial") or "-"), outcome))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    print("\n".join(table(rows)))
     shown = min(len(runs), max(args.limit, 0))
     incomplete = sum(1 for r in runs if r.incomplete)
     note = f", {incomplete} INCOMPLETE (recording process died; data up to the crash is readable)" if incomplete else ""

@@ -13,6 +13,8 @@ import json
 import math
 import sys
 
+from bench.commands.status import table
+
 
 def register(sub) -> None:
     parser = sub.add_parser("trend", help="a measurement over the recorded runs, with mean, σ and Cpk")
@@ -122,6 +124,4 @@ def run(args) -> int:
 
 
 def _print_table(rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    print("\n".join(table(rows)))
