@@ -9,13 +9,15 @@ from bench.sequences.procedures.friction import (
     StartingTorque,
 )
 from bench.sequences.procedures.motor import Cogging, MotorConstants, TorqueRipple
+from bench.sequences.procedures.positioning import Positioning
 from bench.sequences.procedures.torsion import Hysteresis
 from bench.sequences.procedures.transmission import TransmissionError
 
 PROCEDURES = {cls.name: cls for cls in (
     Hysteresis, TransmissionError, EfficiencyMap, NoLoadTorque, StartingTorque, BackDrivingTorque,  # reducers
+    Positioning,  # reducers, output positioning
     TorqueRipple, Cogging, MotorConstants,  # motors
 )}
 
 __all__ = ["PROCEDURES", "Hysteresis", "TransmissionError", "EfficiencyMap", "NoLoadTorque", "StartingTorque",
-           "BackDrivingTorque", "TorqueRipple", "Cogging", "MotorConstants"]
+           "BackDrivingTorque", "Positioning", "TorqueRipple", "Cogging", "MotorConstants"]

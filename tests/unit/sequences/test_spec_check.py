@@ -34,7 +34,7 @@ high = 1.0
 unit = "arcmin"
 low = 1.0
 
-[limits.repeatability]
+[limits.tilting_angle]
 unit = "arcmin"
 high = 0.1
 
@@ -69,7 +69,7 @@ def test_each_kind_of_mistake_is_named_with_its_line(spec):
     assert "did you mean 'hysteresis'" in messages["parameters.hysterisis"]
     assert "N·m/rad" in messages["limits.stiffness_k1.unit"]
     # a catalogue value no procedure measures yet, and no near name: a warning, not an error
-    assert [(w.key_path, w.line) for w in warnings] == [("limits.repeatability", 21)]
+    assert [(w.key_path, w.line) for w in warnings] == [("limits.tilting_angle", 21)]
 
 
 def test_a_spec_for_another_unit_is_refused(spec):
@@ -81,10 +81,10 @@ def test_a_spec_for_another_unit_is_refused(spec):
                for p in problems)
 
 
-def test_the_shipped_spec_is_clean_but_for_repeatability():
+def test_the_shipped_spec_is_clean():
     problems, warnings = check_spec(load_spec(CSF_SPEC))
     assert problems == []
-    assert [w.key_path for w in warnings] == ["limits.repeatability"]   # no repeatability procedure yet
+    assert warnings == []   # every limit has its procedure (repeatability: positioning)
 
 
 def test_check_config_checks_the_spec_a_rig_names(tmp_path, capsys):
@@ -96,7 +96,7 @@ def test_check_config_checks_the_spec_a_rig_names(tmp_path, capsys):
     assert main(["check-config", str(tmp_path / "rig.toml")]) == 2
     err = capsys.readouterr().err
     assert "5 problems" in err and "spec.toml:13 [limits.lost_motoin]" in err
-    assert "warning" in err and "[limits.repeatability]" in err
+    assert "warning" in err and "[limits.tilting_angle]" in err
 
 
 def test_check_config_takes_a_spec_file_alone(capsys):
