@@ -37,7 +37,13 @@ import numpy as np
 
 from bench.errors import BenchError, DeviceTimeoutError
 from bench.sequences import Measurement, Sequence
-from bench.sequences.procedures.common import Collector, enable_in_mode, ramp, stop_drives, wait_for
+from bench.sequences.procedures.common import (
+    Collector,
+    enable_in_mode,
+    ramp,
+    stop_drives,
+    wait_for,
+)
 
 ANGLE_IN = "drive_in.position_rad"
 ANGLE_OUT = "encoder_out.angle_rad"

@@ -87,5 +87,5 @@ def test_positioning_finds_the_plant_te_and_repeats_within_the_spec(rig_file, tm
     bound = 2 * sum(h.amplitude for h in red.transmission_error)
     assert arcmin_to_rad(0.1) < accuracy.value <= bound
 
-    t, angle = record.read("encoder_out.angle_rad")  # forward only, one output revolution per cycle
+    _, angle = record.read("encoder_out.angle_rad")  # forward only, one output revolution per cycle
     assert np.ptp(angle) == pytest.approx(CYCLES * 2 * math.pi, abs=0.2)
