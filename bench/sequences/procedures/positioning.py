@@ -69,6 +69,12 @@ class PositioningParameters:
     move_timeout_s: float = field(default=10.0, metadata={
         "gt": 0, "doc": "time allowed for one move to arrive; then the test stops with an error"})
 
+    def check(self):
+        step = 2 * math.pi / self.positions
+        if self.approach_rad >= step:
+            yield "approach_rad", (f"the pre-position must lie between two targets: {self.approach_rad:.4g} rad is "
+                                   f"not below the target spacing {step:.4g} rad ({self.positions} positions)")
+
 
 @dataclass(frozen=True)
 class PositioningResult:

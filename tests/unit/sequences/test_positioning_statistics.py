@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pytest
 
+from bench.errors import ConfigError
+from bench.sequences import build_parameters
 from bench.sequences.procedures.positioning import (
     PositioningParameters,
     positioning_statistics,
@@ -68,3 +70,10 @@ def test_defaults_are_the_jis_pattern():
     p = PositioningParameters()
     assert p.positions == 12 and math.degrees(2 * math.pi / p.positions) == pytest.approx(30.0)  # JIS B 6201
     assert p.cycles >= 2 and p.approach_rad > 0
+
+
+def test_an_approach_beyond_the_target_spacing_is_refused():
+    with pytest.raises(ConfigError, match="approach_rad"):
+        build_parameters(PositioningParameters, {"positions": 12, "approach_rad": "31 deg"}, sequence="positioning")
+    assert build_parameters(PositioningParameters, {"approach_rad": "29 deg"}).approach_rad == pytest.approx(
+        math.radians(29))
