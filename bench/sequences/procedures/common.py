@@ -80,13 +80,17 @@ def wait_for(ctx, seconds: float, collector: Collector | None = None) -> None:
 
 
 def enable_in_mode(drive, mode: str) -> None:
-    """Select ``mode`` with zero set points, then enable (the order a careful operator follows)."""
+    """Select ``mode`` with zero set points, then enable (the order a careful operator follows).
+
+    Profile position (``pp``) gets no target before enabling: a PP target is a set-point handshake
+    (controlword bit 4, acknowledged in statusword bit 12) that a drive not yet enabled never answers.
+    """
     drive.set_mode(mode)
     if mode in ("cst", "pt"):
         drive.set_torque_nm(0.0)
     elif mode in ("csv", "pv"):
         drive.set_velocity_rad_s(0.0)
-    elif mode in ("csp", "pp"):
+    elif mode == "csp":
         drive.set_position_rad(drive.read_angle_rad())
     drive.enable()
 

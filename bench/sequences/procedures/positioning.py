@@ -146,10 +146,7 @@ class Positioning(Sequence):
         self.drive_load = ctx.rig.device("drive_load")
         self.collector = Collector(ctx, (ANGLE_IN, ANGLE_OUT))
         ctx.phase("drive motor in profile position, load motor holding a constant torque")
-        # not enable_in_mode(): in PP a target is a handshake the drive answers only when enabled; an
-        # enabled PP drive without a new set-point holds where it is
-        self.drive_in.set_mode("pp")
-        self.drive_in.enable()
+        enable_in_mode(self.drive_in, "pp")  # an enabled PP drive without a new set-point holds where it is
         enable_in_mode(self.drive_load, "cst")
         self.load_nm = -p.load_torque_fraction * ctx.rated_torque_nm  # opposes the forward motion
         ramp(ctx, lambda f: self.drive_load.set_torque_nm(f * self.load_nm), 0.0, 1.0, LOAD_RAMP_S, self.collector)
