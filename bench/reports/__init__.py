@@ -2,8 +2,8 @@
 
 A report reads a run folder through :mod:`bench.recording` and draws the plot data the procedure
 attached (:mod:`bench.sequences.plotdata`: hysteresis loop, TE and its orders, efficiency map,
-ripple and its orders, no-load torque over speed, breakaway ramps, Kt and Ke lines), or the raw
-channels when there is none.
+ripple and its orders, no-load torque over speed, breakaway ramps, Kt and Ke lines, positioning
+deviations over the target angle), or the raw channels when there is none.
 
     from bench.recording import open_run
     from bench.reports import write_report

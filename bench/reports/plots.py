@@ -361,6 +361,70 @@ def motor_constants_figure(p: PlotData, meta: dict) -> Figure:
     return fig
 
 
+#: up to this many cycles get a colour and legend entry each; more are drawn as one series
+POSITIONING_CYCLES_NAMED = 8
+
+
+def positioning_figure(p: PlotData, meta: dict) -> Figure:
+    """One-way positioning, deviations from the datum (arcmin) over the target's output angle (deg).
+
+    Top: a marker series per cycle, the per-target mean as a line, each target's readings spanned by
+    a bar of ± half spread about the middle of their range, ± the one-way positioning accuracy
+    (largest |deviation|) as dashed lines. Bottom, because the spread is usually far smaller than
+    the deviations: the same readings less the middle of their target's range, the bars, and ± the
+    repeatability (largest half spread) as dashed lines.
+    """
+    a = p.arrays
+    fig = Figure(figsize=FIGSIZE_IN)
+    ax1, ax2 = fig.subplots(2, 1, sharex=True, height_ratios=(2.2, 1.0))
+    x = rad_to_deg(np.mod(np.asarray(a["target_rad"], float), 2 * math.pi))
+    order = np.argsort(x, kind="stable")
+    x = x[order]
+    dev = rad_to_arcmin(np.asarray(a["deviation_rad"], float))[:, order]
+    cycles = dev.shape[0]
+    hi, lo = dev.max(axis=0), dev.min(axis=0)
+    mid, half = 0.5 * (hi + lo), 0.5 * (hi - lo)
+    rep = (rad_to_arcmin(float(np.ravel(a["repeatability_rad"])[0])) if "repeatability_rad" in a
+           else float(half.max()))
+    acc = (rad_to_arcmin(float(np.ravel(a["positioning_accuracy_rad"])[0])) if "positioning_accuracy_rad" in a
+           else float(np.abs(dev).max()))
+    worst = float(x[int(np.argmax(half))])
+    markers = "os^vD<>p"
+    named = cycles <= POSITIONING_CYCLES_NAMED
+    for ax, centre in ((ax1, np.zeros_like(mid)), (ax2, mid)):
+        ax.errorbar(x, mid - centre, yerr=half, fmt="none", ecolor="0.35", elinewidth=1.2, capsize=5, zorder=2,
+                    label="± half spread of each target's readings" if ax is ax1 else None)
+        for c in range(cycles):
+            label = (f"cycle {c + 1}" if named else (f"readings, {cycles} cycles" if c == 0 else None)
+                     ) if ax is ax1 else None
+            ax.plot(x, dev[c] - centre, markers[c % len(markers)] if named else "o", ls="none", ms=6, mfc="none",
+                    mew=1.3, color=f"C{c % 10}" if named else "C0", zorder=3, label=label)
+        ax.axhline(0, color="k", lw=0.5)
+        ax.grid(True, alpha=0.3)
+        ax.margins(y=0.15)
+    ax1.plot(x, dev.mean(axis=0), "-", color="k", lw=1.4, zorder=4, label="mean over the cycles")
+    for sign in (1.0, -1.0):
+        first = sign > 0
+        ax1.axhline(sign * acc, color="C3", ls="--", lw=1.0,
+                    label=f"positioning accuracy ±{acc:.3g} arcmin (max |deviation|)" if first else None)
+        ax2.axhline(sign * rep, color="C3", ls="--", lw=1.0,
+                    label=f"repeatability ±{rep:.3g} arcmin (max half spread, at {worst:.0f}°)" if first else None)
+    if rep > 0:  # the dashed lines inside, room above them for the legend
+        ax2.set_ylim(-1.4 * rep, 2.1 * rep)
+    ax2.set_xlim(-10.0, 370.0)
+    ax2.set_xticks(np.arange(0.0, 361.0, 30.0))
+    ax2.set_xlabel("target: output angle from the start [deg]")
+    ax1.set_ylabel("deviation from the datum\n[arcmin]")
+    ax2.set_ylabel("about the middle of\neach target's range [arcmin]", fontsize=9)
+    ax1.set_title("One-way positioning" + (f" ({p.label})" if p.label else "")
+                  + f": actual − commanded from the datum (first target, first cycle), {x.size} targets × "
+                  f"{cycles} cycles, forward", fontsize=10)
+    ax1.legend(loc="best", fontsize=8, ncols=2, framealpha=0.9)
+    ax2.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    fig.tight_layout()
+    return fig
+
+
 def channels_figure(traces) -> Figure:
     """Raw recorded channels over time, one small axes each (for runs without plot data)."""
     n = len(traces)
@@ -378,11 +442,11 @@ def channels_figure(traces) -> Figure:
 
 DRAW = {"hysteresis": hysteresis_figure, "te": te_figure, "efficiency": efficiency_figure,
         "ripple": ripple_figure, "no_load": no_load_figure, "breakaway": breakaway_figure,
-        "motor_constants": motor_constants_figure}
+        "motor_constants": motor_constants_figure, "positioning": positioning_figure}
 
 TITLES = {"hysteresis": "Hysteresis loop", "te": "Transmission error", "efficiency": "Efficiency map",
           "ripple": "Torque ripple", "no_load": "No-load running torque", "breakaway": "Breakaway torque",
-          "motor_constants": "Motor constants Kt and Ke"}
+          "motor_constants": "Motor constants Kt and Ke", "positioning": "Positioning repeatability and accuracy"}
 
 
 def figures(content) -> list[tuple[str, Figure]]:

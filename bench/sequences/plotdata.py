@@ -38,6 +38,12 @@ display units. Kinds and their arrays (``*`` = required):
     ``kt_nm_a``, ``kt_intercept_nm`` (the fitted line); ``speed_rad_s``, ``emf_v`` (Ke points: speed,
     open-circuit line-to-line voltage V rms); ``ke_v_s_rad``, ``ke_intercept_v`` (the fitted line).
     At least one pair of points; a line needs its points and both its numbers.
+``positioning`` — one-way positioning: repeatability and accuracy (DOMAIN.md §1.1, Table A)
+    ``target_rad``\\* (n: output angle of each target from the start, finite, 0 … 2π),
+    ``deviation_rad``\\* (cycles × n, finite: (actual − datum) − (commanded − its datum), as
+    ``PositioningResult.deviation_rad``); ``repeatability_rad`` (the ± value: max over the targets of
+    half the spread), ``positioning_accuracy_rad`` (max |deviation|), one number each (the report
+    computes them from ``deviation_rad`` when absent).
 """
 
 from __future__ import annotations
@@ -62,6 +68,7 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                    "torque_channel", "angle_channel")),
     "motor_constants": ((), ("current_a", "torque_nm", "kt_nm_a", "kt_intercept_nm",
                              "speed_rad_s", "emf_v", "ke_v_s_rad", "ke_intercept_v")),
+    "positioning": (("target_rad", "deviation_rad"), ("repeatability_rad", "positioning_accuracy_rad")),
 }
 
 #: per kind: arrays that hold strings (every other array of the kinds below must hold numbers)
@@ -224,8 +231,25 @@ def _check_motor_constants(out: dict[str, np.ndarray]) -> None:
                          "the Ke points (speed_rad_s, emf_v)")
 
 
+def _check_positioning(out: dict[str, np.ndarray]) -> None:
+    _numbers("positioning", out)
+    n = _one_d("positioning", out, ("target_rad",))
+    dev = out["deviation_rad"]
+    if dev.ndim != 2 or dev.shape[1] != n or dev.shape[0] < 1:
+        raise ValueError(f"plot data 'positioning': deviation_rad must be (cycles, len(target_rad)) = (cycles, {n}) "
+                         f"with at least one cycle, found shape {dev.shape}")
+    scalars = ("repeatability_rad", "positioning_accuracy_rad")
+    _scalars("positioning", out, scalars)
+    for k in ("target_rad", "deviation_rad", *scalars):
+        if k in out and not np.isfinite(out[k]).all():
+            raise ValueError(f"plot data 'positioning': {k} must be finite")
+    for k in scalars:
+        if k in out and float(np.ravel(out[k])[0]) < 0:
+            raise ValueError(f"plot data 'positioning': {k} must be ≥ 0, found {float(np.ravel(out[k])[0]):g}")
+
+
 _EXTRA_CHECKS = {"no_load": _check_no_load, "breakaway": _check_breakaway,
-                 "motor_constants": _check_motor_constants}
+                 "motor_constants": _check_motor_constants, "positioning": _check_positioning}
 
 
 def encode(kind: str, arrays: dict[str, object]) -> bytes:
@@ -370,3 +394,12 @@ def from_motor_constants(result, *, current_a=None, torque_nm=None, speed_rad_s=
         if result.ke_fit is not None:
             out["ke_v_s_rad"], out["ke_intercept_v"] = np.array(result.ke_fit.slope), np.array(result.ke_fit.intercept)
     return out
+
+
+def from_positioning(result, target_rad) -> dict[str, np.ndarray]:
+    """Arrays of kind ``positioning`` from a
+    :class:`~bench.sequences.procedures.positioning.PositioningResult` and the output angle of each
+    target (from the start, one per column of ``result.deviation_rad``)."""
+    return {"target_rad": np.asarray(target_rad, float), "deviation_rad": np.asarray(result.deviation_rad, float),
+            "repeatability_rad": np.array(float(result.repeatability_rad)),
+            "positioning_accuracy_rad": np.array(float(result.positioning_accuracy_rad))}

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bench.errors import BenchError, DeviceTimeoutError
-from bench.sequences import Measurement, Sequence
+from bench.sequences import Measurement, Sequence, plotdata
 from bench.sequences.procedures.common import (
     Collector,
     enable_in_mode,
@@ -202,6 +202,7 @@ class Positioning(Sequence):
 
         result = positioning_statistics(commanded, actual)
         ctx.attach("positioning.csv", readings_csv(commanded, actual, actual_in, result, n, start_in))
+        ctx.attach_plot_data("positioning", **plotdata.from_positioning(result, np.arange(p.positions) * step))
         worst = result.worst_position
         ctx.measure("repeatability", result.repeatability_rad, positions=p.positions, cycles=p.cycles,
                     worst_position=worst, worst_target_rad=float(worst * step),

@@ -67,6 +67,7 @@ def test_positioning_finds_the_plant_te_and_repeats_within_the_spec(rig_file, tm
     assert rep.extra["cycles"] == CYCLES and len(rep.extra["half_spread_rad"]) == POSITIONS
 
     record = open_run(result.path)
+    assert "plot_positioning.npz" in record.attachments  # the report draws the deviations from it
     rows = list(csv.DictReader(io.StringIO(record.attachments["positioning.csv"].read_text())))
     assert len(rows) == POSITIONS * CYCLES
     assert [(int(r["cycle"]), int(r["position"])) for r in rows] == [
