@@ -8,6 +8,7 @@ figure (:func:`bench.reports.plots.figures`). :func:`page_count` says how many b
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 from matplotlib.backends.backend_pdf import PdfPages
@@ -22,6 +23,10 @@ from bench.reports.plots import figures
 A4_PORTRAIT_IN = (8.27, 11.69)
 RESULTS_ON_TITLE = 12
 RESULTS_PER_PAGE = 30
+#: characters of a header value per line (the value column at 7.5 pt); longer values wrap
+HEADER_WRAP_CHARS = 92
+#: lines one header value may take (sensors, parameters); the record holds everything beyond
+HEADER_MAX_LINES = 5
 
 
 def _clip(text: str, width: int) -> str:
@@ -52,30 +57,41 @@ def _results_table(fig: Figure, rect, rows, title: str) -> None:
             cell.set_text_props(fontweight="bold")
 
 
+def _wrapped(text: str, width: int = HEADER_WRAP_CHARS, max_lines: int = HEADER_MAX_LINES) -> str:
+    """Wrap a header value; past ``max_lines`` it ends with a pointer to the record, which has it all."""
+    lines = textwrap.wrap(str(text).replace("\n", " "), width) or [""]
+    if len(lines) > max_lines:
+        lines = lines[: max_lines - 1] + [_clip(lines[max_lines - 1], width - 22) + " (all in record.json)"]
+    return "\n".join(lines)
+
+
 def _title_page(c: ReportContent) -> Figure:
     fig = Figure(figsize=A4_PORTRAIT_IN)
-    fig.text(0.07, 0.95, _clip(c.title, 62), fontsize=13, fontweight="bold")  # 62 characters fit A4 at 13 pt
+    title = textwrap.wrap(c.title, 62)[:2] or [""]  # 62 characters fit A4 at 13 pt
+    for i, line in enumerate(title):
+        fig.text(0.07, 0.955 - 0.022 * i if len(title) > 1 else 0.95, line, fontsize=13, fontweight="bold")
     colour = OUTCOME_COLOURS.get(c.outcome, "#5f6368")
-    fig.text(0.07, 0.918, f"Outcome: {c.outcome}", fontsize=13, fontweight="bold", color=colour)
+    fig.text(0.07, 0.905 if len(title) > 1 else 0.918, f"Outcome: {c.outcome}", fontsize=13, fontweight="bold",
+             color=colour)
     if c.status != "COMPLETE":
         fig.text(0.45, 0.918, f"recording {c.status}: data up to the stop", fontsize=10, color="#b06f00")
-    ax = fig.add_axes([0.07, 0.56, 0.86, 0.34])
+    ax = fig.add_axes([0.07, 0.54, 0.86, 0.35])
     ax.axis("off")
-    rows = [[k, _clip(v, 80)] for k, v in c.header]
+    rows = [[k, _wrapped(v)] for k, v in c.header]
     if c.sensors:
-        rows.append(["Sensors", _clip("; ".join(
+        rows.append(["Sensors", _wrapped("; ".join(
             " ".join(f"{v}" for k, v in s.items() if k in ("role", "driver", "node_id", "address", "serial",
-                                                          "calibration_date")) for s in c.sensors),
-            80)])
+                                                          "calibration_date")) for s in c.sensors))])
     if c.parameters:
-        rows.append(["Parameters", _clip(", ".join(f"{k}={v}" for k, v in c.parameters), 80)])
+        rows.append(["Parameters", _wrapped(", ".join(f"{k}={v}" for k, v in c.parameters))])
     table = ax.table(cellText=rows, loc="upper left", cellLoc="left", colWidths=[0.2, 0.8], bbox=[0, 0, 1, 1])
     table.auto_set_font_size(False)
     table.set_fontsize(7.5)
     for (row, col), cell in table.get_celld().items():
+        cell.set_height(cell.get_height() * (rows[row][1].count("\n") + 1))  # the bbox keeps the proportions
         if col == 0:
             cell.set_facecolor("#f1f3f4")
-    _results_table(fig, [0.07, 0.06, 0.86, 0.45], c.results[:RESULTS_ON_TITLE], "Results")
+    _results_table(fig, [0.07, 0.06, 0.86, 0.44], c.results[:RESULTS_ON_TITLE], "Results")
     fig.text(0.07, 0.02, f"bench {bench.__version__} · run {c.run_id}", fontsize=7, color="#5f6368")
     return fig
 

@@ -154,3 +154,18 @@ def test_cli_report_by_run_id(tmp_path, run_factory, capsys):
     assert "no run 'nope'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="report format"):
         write_report(run, "docx")
+
+
+def test_pdf_title_page_wraps_long_header_values_instead_of_cutting_them(tmp_path, run_factory):
+    from bench.reports.pdf import _title_page
+
+    run, writer = run_factory(tmp_path / "runs", plots=False, channels=False, close=False)
+    params = {f"parameter_number_{i}_s": float(i) for i in range(12)}   # about 300 characters
+    writer.update_record(parameters=params)
+    writer.close("PASS")
+    fig = _title_page(build_content(open_run(run.path)))
+    cells = [cell.get_text().get_text() for ax in fig.axes for table in ax.tables
+             for cell in table.get_celld().values()]
+    shown = next(text for text in cells if text.startswith("parameter_number_0_s"))
+    assert "parameter_number_11_s=11" in shown.replace("\n", " ") and "…" not in shown
+    assert 2 <= shown.count("\n") + 1 <= 5                                             # wrapped, not cut
