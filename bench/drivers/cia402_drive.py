@@ -448,6 +448,31 @@ class Cia402Drive(CanopenDevice):
             raw = self._int32(speed_rad_s * self.velocity_increments_per_rev / TWO_PI, f"{speed_rad_s:g} rad/s")
             self._send_target(cia402.TARGET_VELOCITY, raw)
 
+    def set_profile(self, speed_rad_s: float, acceleration_rad_s2: float,
+                    deceleration_rad_s2: float | None = None) -> None:
+        """The trapezoid the drive generates itself in the profile modes: profile velocity 0x6081 (PP)
+        and profile acceleration 0x6083 / deceleration 0x6084 (PP, PV), written by SDO.
+
+        Scaled like 0x60FF: velocity increments per second (per second²; the CiA 402 default
+        acceleration unit). Deceleration defaults to the acceleration. Each must be > 0.
+        """
+        deceleration_rad_s2 = acceleration_rad_s2 if deceleration_rad_s2 is None else deceleration_rad_s2
+        scale = self.velocity_increments_per_rev / TWO_PI
+        writes = ((cia402.PROFILE_VELOCITY, speed_rad_s, "rad/s"),
+                  (cia402.PROFILE_ACCELERATION, acceleration_rad_s2, "rad/s²"),
+                  (cia402.PROFILE_DECELERATION, deceleration_rad_s2, "rad/s²"))
+        with self._lock:
+            self._raise_pending()
+            raws = []
+            for index, value, unit in writes:
+                raw = int(round(value * scale))
+                if not 0 < raw < (1 << 32):
+                    raise BenchError(f"{self.device}: 0x{index:04X} = {value:g} {unit} is {raw} increments; "
+                                     "it must be > 0 and fit UNSIGNED32")
+                raws.append((index, raw))
+            for index, raw in raws:
+                self.sdo_write(index, 0, raw)
+
     def set_torque_nm(self, torque_nm: float) -> None:
         """Target torque 0x6071 in per mille of the rated torque (PT / CST)."""
         with self._lock:

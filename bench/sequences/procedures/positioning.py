@@ -68,8 +68,14 @@ class PositioningParameters:
         "gt": 0, "doc": "a move ends when |θ_in/N − target| is within this (output side); then settle_s"})
     move_timeout_s: float = field(default=10.0, metadata={
         "gt": 0, "doc": "time allowed for one move to arrive; then the test stops with an error"})
+    profile_speed_rad_s: float = field(default=0.0, metadata={
+        "ge": 0, "doc": "input speed of each move (0x6081); 0: the drive's own profile"})
+    profile_acceleration_rad_s2: float = field(default=0.0, metadata={
+        "ge": 0, "doc": "input acceleration and deceleration of each move (0x6083/0x6084); 0: the drive's own"})
 
     def check(self):
+        if (self.profile_speed_rad_s > 0) != (self.profile_acceleration_rad_s2 > 0):
+            yield "profile_speed_rad_s", "give profile_speed_rad_s and profile_acceleration_rad_s2 together, or neither"
         step = 2 * math.pi / self.positions
         if self.approach_rad >= step:
             yield "approach_rad", (f"the pre-position must lie between two targets: {self.approach_rad:.4g} rad is "
@@ -146,6 +152,8 @@ class Positioning(Sequence):
         self.drive_load = ctx.rig.device("drive_load")
         self.collector = Collector(ctx, (ANGLE_IN, ANGLE_OUT))
         ctx.phase("drive motor in profile position, load motor holding a constant torque")
+        if p.profile_speed_rad_s > 0:
+            self.drive_in.set_profile(p.profile_speed_rad_s, p.profile_acceleration_rad_s2)
         enable_in_mode(self.drive_in, "pp")  # an enabled PP drive without a new set-point holds where it is
         enable_in_mode(self.drive_load, "cst")
         self.load_nm = -p.load_torque_fraction * ctx.rated_torque_nm  # opposes the forward motion

@@ -11,7 +11,7 @@ import pytest
 from bench.drivers.canbus import CanBus
 from bench.drivers.cia402_drive import Cia402Drive
 from bench.drivers.cia406_encoder import Cia406Encoder
-from bench.errors import ConfigError, DeviceFault, DeviceTimeoutError
+from bench.errors import BenchError, ConfigError, DeviceFault, DeviceTimeoutError
 from bench.protocols.cia402 import State
 from bench.streams import Hub
 from bench.timebase import Timebase
@@ -249,4 +249,27 @@ def test_synchronous_rpdos_applied_at_sync(bus, channel):
             bus.start_sync()
             drive.set_velocity_rad_s(3.0)  # by RPDO2, applied at SYNC
             assert wait_for(lambda: abs(drive.latest().get("velocity_rad_s", 0.0) - 3.0) < 0.3, 3.0), drive.latest()
+            drive.disable()
+
+
+def test_profile_sets_the_trapezoid_of_a_pp_move(bus, channel):
+    """set_profile writes 0x6081/0x6083/0x6084 in velocity increments (per s) and the PP move follows it:
+    at 1 rad/s a 2 rad move cannot arrive before 2 s (the drive's default profile, 10 rev/s, takes 0.1 s)."""
+    with sims.SimulatedCia402Drive(channel, 1, rated_torque_nm=1.3):
+        with Cia402Drive(bus, 1, name="drive_in", eds=sims.DRIVE_EDS, settings={}, timeouts=TIMEOUTS) as drive:
+            drive.connect()
+            bus.start_sync()
+            per_rad = drive.velocity_increments_per_rev / (2 * math.pi)
+            drive.set_profile(1.0, 20.0)
+            assert drive.sdo_read(0x6081) == round(1.0 * per_rad)
+            assert drive.sdo_read(0x6083) == drive.sdo_read(0x6084) == round(20.0 * per_rad)
+            with pytest.raises(BenchError, match="0x6083 = 0 rad/s²"):
+                drive.set_profile(1.0, 0.0)
+            drive.set_mode("pp")
+            drive.enable()
+            start = drive.read_angle_rad()
+            drive.set_position_rad(start + 2.0)
+            time.sleep(1.5)
+            assert drive.read_angle_rad() - start < 1.9       # still on its way at 1 rad/s
+            assert wait_for(lambda: abs(drive.read_angle_rad() - start - 2.0) < 1e-3, 5.0)
             drive.disable()
