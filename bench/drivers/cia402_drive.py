@@ -473,6 +473,12 @@ class Cia402Drive(CanopenDevice):
             for index, raw in raws:
                 self.sdo_write(index, 0, raw)
 
+    def read_profile(self) -> tuple[float, float, float]:
+        """``(speed_rad_s, acceleration_rad_s2, deceleration_rad_s2)`` now set in 0x6081/0x6083/0x6084."""
+        scale = TWO_PI / self.velocity_increments_per_rev
+        return tuple(float(self.sdo_read(index)) * scale for index in
+                     (cia402.PROFILE_VELOCITY, cia402.PROFILE_ACCELERATION, cia402.PROFILE_DECELERATION))
+
     def set_torque_nm(self, torque_nm: float) -> None:
         """Target torque 0x6071 in per mille of the rated torque (PT / CST)."""
         with self._lock:

@@ -152,7 +152,9 @@ class Positioning(Sequence):
         self.drive_load = ctx.rig.device("drive_load")
         self.collector = Collector(ctx, (ANGLE_IN, ANGLE_OUT))
         ctx.phase("drive motor in profile position, load motor holding a constant torque")
+        self.profile_before = None
         if p.profile_speed_rad_s > 0:
+            self.profile_before = self.drive_in.read_profile()  # put back in teardown: the rig as found
             self.drive_in.set_profile(p.profile_speed_rad_s, p.profile_acceleration_rad_s2)
         enable_in_mode(self.drive_in, "pp")  # an enabled PP drive without a new set-point holds where it is
         enable_in_mode(self.drive_load, "cst")
@@ -224,6 +226,11 @@ class Positioning(Sequence):
 
     def teardown(self, ctx):
         stop_drives(ctx, getattr(self, "drive_load", None), getattr(self, "drive_in", None))
+        if getattr(self, "profile_before", None) is not None:
+            try:
+                self.drive_in.set_profile(*self.profile_before)
+            except BenchError as exc:
+                ctx.log(f"teardown: restoring the profile of {self.drive_in.name}: {exc}")
 
 
 def readings_csv(commanded, actual, actual_in, result: PositioningResult, ratio: float, start_in_rad: float) -> bytes:

@@ -260,7 +260,10 @@ def test_profile_sets_the_trapezoid_of_a_pp_move(bus, channel):
             drive.connect()
             bus.start_sync()
             per_rad = drive.velocity_increments_per_rev / (2 * math.pi)
+            before = drive.read_profile()
+            assert before[0] == pytest.approx(10 * 2 * math.pi, rel=1e-6)   # the simulator's 10 rev/s
             drive.set_profile(1.0, 20.0)
+            assert drive.read_profile() == pytest.approx((1.0, 20.0, 20.0), rel=1e-6)
             assert drive.sdo_read(0x6081) == round(1.0 * per_rad)
             assert drive.sdo_read(0x6083) == drive.sdo_read(0x6084) == round(20.0 * per_rad)
             with pytest.raises(BenchError, match="0x6083 = 0 rad/s²"):

@@ -51,8 +51,12 @@ def rig_file(tmp_path) -> Path:
 def test_positioning_finds_the_plant_te_and_repeats_within_the_spec(rig_file, tmp_path):
     assert PROCEDURES["positioning"] is Positioning
     with Rig.from_config(rig_file) as rig:
+        profile_before = rig.device("drive_in").read_profile()
         result = run_sequence(Positioning, rig, serial="SN-POS", runs_dir=tmp_path / "runs",
-                              params={"positions": POSITIONS, "cycles": CYCLES})
+                              params={"positions": POSITIONS, "cycles": CYCLES,
+                                      "profile_speed_rad_s": "800 rpm", "profile_acceleration_rad_s2": "8000 rpm/s"})
+        # the procedure set its own trapezoid and put the drive's back
+        assert rig.device("drive_in").read_profile() == pytest.approx(profile_before, rel=1e-6)
         for role in ("drive_in", "drive_load"):
             assert rig.device(role).state is not State.OPERATION_ENABLED, f"{role} still enabled"
         # the drive's angle and the plant's input angle differ by a constant (both at rest now)
