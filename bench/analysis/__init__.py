@@ -9,29 +9,30 @@ blocks as they arrive.
 from .breakaway import BreakawayResult, breakaway_torque
 from .cogging import CoggingResult, cogging_torque
 from .efficiency import (
-                          EfficiencyMap,
-                          EfficiencyResult,
-                          efficiency,
-                          efficiency_map,
-                          motor_efficiency,
+    EfficiencyMap,
+    EfficiencyResult,
+    efficiency,
+    efficiency_map,
+    motor_efficiency,
 )
 from .hysteresis import HysteresisResult, hysteresis_loop
 from .incremental import (
-                          BreakawayTracker,
-                          CoggingTracker,
-                          EfficiencyTracker,
-                          HysteresisTracker,
-                          MotorConstantsTracker,
-                          MotorEfficiencyTracker,
-                          TorqueRippleTracker,
-                          TransmissionErrorTracker,
+    BreakawayTracker,
+    CoggingTracker,
+    EfficiencyTracker,
+    HysteresisTracker,
+    MotorConstantsTracker,
+    MotorEfficiencyTracker,
+    TorqueRippleTracker,
+    TransmissionErrorTracker,
 )
 from .motor import LineFit, MotorConstantsResult, kt_from_ke, motor_constants
+from .positioning import PositioningResult, positioning_statistics
 from .ripple import TorqueRippleResult, torque_ripple
 from .stiffness_model import (
-                          partial_load_efficiency,
-                          torsion_angle_rad,
-                          torsion_torque_nm,
+    partial_load_efficiency,
+    torsion_angle_rad,
+    torsion_torque_nm,
 )
 from .transmission_error import TransmissionErrorResult, transmission_error
 
@@ -43,6 +44,7 @@ __all__ = [
     "BreakawayTracker", "CoggingTracker", "EfficiencyTracker", "HysteresisTracker",
     "MotorConstantsTracker", "MotorEfficiencyTracker", "TorqueRippleTracker", "TransmissionErrorTracker",
     "LineFit", "MotorConstantsResult", "kt_from_ke", "motor_constants",
+    "PositioningResult", "positioning_statistics",
     "TorqueRippleResult", "torque_ripple",
     "partial_load_efficiency", "torsion_angle_rad", "torsion_torque_nm",
     "TransmissionErrorResult", "transmission_error",

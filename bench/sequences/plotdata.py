@@ -398,7 +398,7 @@ def from_motor_constants(result, *, current_a=None, torque_nm=None, speed_rad_s=
 
 def from_positioning(result, target_rad) -> dict[str, np.ndarray]:
     """Arrays of kind ``positioning`` from a
-    :class:`~bench.sequences.procedures.positioning.PositioningResult` and the output angle of each
+    :class:`~bench.analysis.PositioningResult` and the output angle of each
     target (from the start, one per column of ``result.deviation_rad``)."""
     return {"target_rad": np.asarray(target_rad, float), "deviation_rad": np.asarray(result.deviation_rad, float),
             "repeatability_rad": np.array(float(result.repeatability_rad)),

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bench.sequences import plotdata
-from bench.sequences.procedures.positioning import positioning_statistics
+from bench.analysis import positioning_statistics
 
 ARCMIN = math.pi / 10800.0  # rad per arcmin (DOMAIN.md §0)
 

@@ -12,12 +12,10 @@ import math
 import numpy as np
 import pytest
 
+from bench.analysis import positioning_statistics
 from bench.errors import ConfigError
 from bench.sequences import build_parameters
-from bench.sequences.procedures.positioning import (
-    PositioningParameters,
-    positioning_statistics,
-)
+from bench.sequences.procedures.positioning import PositioningParameters
 
 STEP = 2 * math.pi / 4
 # commanded output angles of 3 cycles × 4 positions (every 90°, one revolution further each cycle), from 5 rad
