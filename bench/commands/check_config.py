@@ -21,6 +21,10 @@ def _is_spec(path: str) -> bool:
     return ("limits" in data or "parameters" in data) and "devices" not in data
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _warn(warnings) -> None:
     for warning in warnings:
         print(f"bench: warning: {warning}", file=sys.stderr)
@@ -38,7 +42,7 @@ def run(args) -> int:
         _warn(warnings)
         if problems:
             raise ConfigError(problems, str(spec.path))
-        print(f"{args.file}: OK (product spec {spec.unit.type}, {spec.unit.kind}, {len(spec.limits)} limits)")
+        print(f"{args.file}: OK (product spec {spec.unit.type}, {spec.unit.kind}, {_count(len(spec.limits), 'limit')})")
         return 0
     rig = load_rig_config(args.file)
     spec_note = ""
@@ -48,7 +52,7 @@ def run(args) -> int:
         _warn(warnings)
         if problems:
             raise ConfigError(problems, str(spec.path))
-        spec_note = f", spec {rig.unit.spec}: {len(spec.limits)} limits"
+        spec_note = f", spec {rig.unit.spec}: {_count(len(spec.limits), 'limit')}"
     print(f"{args.file}: OK ({rig.unit.kind} {rig.unit.model}, {len(rig.devices)} devices"
           f"{', simulated' if rig.is_simulated else ''}{spec_note})")
     return 0
