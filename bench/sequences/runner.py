@@ -34,7 +34,7 @@ from bench.sequences.context import Progress, SequenceContext, error_record
 from bench.sequences.params import build_parameters, parameters_record
 from bench.sequences.quantities import from_si
 from bench.sequences.spec import ProductSpec, load_spec
-from bench.sequences.spec_check import unit_mismatches
+from bench.sequences.spec_check import check_spec, unit_mismatches
 from bench.streams import ChannelSpec
 
 log = logging.getLogger(__name__)
@@ -167,8 +167,13 @@ def run_sequence(sequence: type[Sequence], rig, *, params: Any = None, spec: Pro
         spec = load_spec(spec)
     elif spec is None:
         spec = _load_rig_spec(rig)
+    spec_notes: list[str] = []
     if spec is not None:
         _check_spec_matches_rig(spec, rig)
+        problems, warnings = check_spec(spec)  # e.g. a misspelt limit, which no run would ever apply
+        spec_notes = [f"product spec: {p}" for p in problems + warnings]
+        for note in spec_notes:
+            log.warning("%s", note)
     limits = resolve_limits(sequence, spec)
     if isinstance(params, sequence.Parameters):
         parameters = params
@@ -198,6 +203,8 @@ def run_sequence(sequence: type[Sequence], rig, *, params: Any = None, spec: Pro
     started = time.monotonic()
     ctx = SequenceContext(sequence=sequence, rig=rig, params=parameters, limits=limits, spec=spec,
                           writer=writer, abort_event=abort_event, on_progress=on_progress, serial=serial)
+    for note in spec_notes:
+        ctx.log(note)  # in the record too: the run went ahead with a spec that has these
     errors: list[dict[str, Any]] = []
     rig_errors = getattr(rig, "errors", None)  # errors the rig's receive threads and safe state reported
     rig_errors_before = len(rig_errors) if isinstance(rig_errors, list) else 0

@@ -437,3 +437,14 @@ def test_spec_with_another_rated_torque_is_refused(rig, tmp_path):
     spec.write_text('[unit]\ntype = "CSF-25-50"\nrated_torque_nm = 98.0\nratio = 50\n')
     with pytest.raises(ConfigError, match="rated torque 98 N·m differs"):
         run_sequence(FakeLoop, rig, spec=spec, runs_dir=tmp_path / "runs")
+
+
+def test_a_misspelt_spec_limit_is_reported_in_the_record_and_the_run_goes_on(rig, tmp_path, spec_path, caplog):
+    text = spec_path.read_text(encoding="utf-8").replace("[limits.lost_motion]", "[limits.lost_motoin]", 1)
+    misspelt = tmp_path / "spec.toml"
+    misspelt.write_text(text, encoding="utf-8")
+    result = run_sequence(FakeLoop, rig, spec=misspelt, runs_dir=tmp_path / "runs")
+    assert result.outcome is Outcome.PASS
+    assert "did you mean 'lost_motion'" in caplog.text
+    log = open_run(result.path).record["log"]
+    assert any("limits.lost_motoin" in entry["message"] and "never applied" in entry["message"] for entry in log)
