@@ -8,7 +8,11 @@ Run:  .venv/bin/python benchmarks/serial_io.py [--duration 60] [--round-trips 30
 2. Modbus RTU "read 2 input registers" through ``ModbusRtuLink.read_registers`` (pymodbus client on
    the shared line, retries, error translation), against the baseline of a bare pymodbus
    ``ModbusSerialClient`` that opens the pty itself.
-3. A continuous 1 kHz DSP7000 torque stream paced by the simulator, read by the driver's reader
+3. SCPI power-analyzer reads (``ScpiPowerAnalyzer.read_numeric``: one ``:NUMERIC:NORMAL:VALUE?`` of
+   the configured items) on the simulator's loopback TCP port, through VISA (pyvisa-py,
+   ``TCPIP0::127.0.0.1::N::SOCKET``, :class:`~bench.drivers.visa_line.VisaLine`) against the baseline
+   of the same driver on pyserial's ``socket://`` URL (:class:`SerialLine`), in the same run.
+4. A continuous 1 kHz DSP7000 torque stream paced by the simulator, read by the driver's reader
    thread for ``--duration`` seconds: records sent, samples published, lost (sent − published),
    undecodable records, achieved rate, CPU seconds of this process.
 
@@ -33,10 +37,12 @@ from pymodbus.client import ModbusSerialClient  # noqa: E402
 from bench.config import load_rig_config  # noqa: E402
 from bench.drivers.dsp7000 import Dsp7000  # noqa: E402
 from bench.drivers.modbus_torque import ModbusTorqueAmplifier  # noqa: E402
+from bench.drivers.scpi_power import ScpiPowerAnalyzer  # noqa: E402
 from bench.drivers.serial_line import SerialLine  # noqa: E402
 from hil_mocks.plant import Plant, PlantRunner  # noqa: E402
 from hil_mocks.serial.dsp7000 import SimulatedDsp7000  # noqa: E402
 from hil_mocks.serial.modbus_rtu import SimulatedModbusTorque  # noqa: E402
+from hil_mocks.serial.scpi_power import SimulatedPowerAnalyzer  # noqa: E402
 
 
 def _rate(count: int, fn) -> float:
@@ -49,7 +55,7 @@ def _rate(count: int, fn) -> float:
 class SimProcess:
     """A simulator in a child process (as a real instrument is outside our process: no shared GIL).
 
-    ``kind`` is "dsp7000" or "modbus"; ``port`` the pty it owns; :meth:`stop` returns its counters.
+    ``kind`` is "dsp7000", "modbus" (on a pty) or "scpi" (loopback TCP); ``port`` the port it owns; :meth:`stop` returns its counters.
     """
 
     def __init__(self, kind: str, plant_runner: bool):
@@ -80,6 +86,8 @@ def _serve(conn, kind: str, plant_runner: bool) -> None:
     runner = PlantRunner(plant, realtime=True).start() if plant_runner else None
     if kind == "dsp7000":
         sim = SimulatedDsp7000(plant, plant.lock, endpoint="pty", name="bench-dsp")
+    elif kind == "scpi":
+        sim = SimulatedPowerAnalyzer(plant, plant.lock, endpoint="tcp", name="bench-wt")
     else:
         sim = SimulatedModbusTorque(plant, plant.lock, endpoint="pty", name="bench-rtu", address=1)
     with sim:
@@ -138,6 +146,29 @@ def modbus_round_trips(count: int, repeat: int, plant_runner: bool) -> dict[str,
     return {"driver": ours, "baseline": baseline}
 
 
+def scpi_round_trips(count: int, repeat: int, plant_runner: bool) -> dict[str, tuple[float, float]] | None:
+    try:
+        from bench.drivers.visa_line import VisaLine
+        import pyvisa_py  # noqa: F401  (the "@py" backend)
+    except ImportError:
+        return None
+    items = {"u1_v": "URMS,1", "i1_a": "IRMS,1", "p1_w": "P,1", "p_total_w": "P,SIGMA"}
+    rates = {}
+    with SimProcess("scpi", plant_runner) as sim:
+        tcp_port = sim.port.rsplit(":", 1)[1]
+        for label, opener in (("visa", lambda: VisaLine.open(f"TCPIP0::127.0.0.1::{tcp_port}::SOCKET", backend="@py")),
+                              ("baseline", lambda: SerialLine.open(sim.port))):
+            with opener() as line:
+                driver = ScpiPowerAnalyzer(line, name="power", settings={"items": items})
+                try:
+                    _rate(50, driver.read_numeric)
+                    rates[label] = _best_of(repeat, count, driver.read_numeric)
+                finally:
+                    driver.close()
+        sim.stop()
+    return {"driver": rates["visa"], "baseline": rates["baseline"]}
+
+
 def stream(duration_s: float, plant_runner: bool, rate_hz: float = 1000.0) -> dict[str, float]:
     published = []
     with SimProcess("dsp7000", plant_runner) as sim:
@@ -176,6 +207,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Modbus RTU round trips on a pty (FC04, 2 registers): driver best {best:6.0f} /s (median {median:6.0f}); "
           f"baseline bare pymodbus client best {base_best:6.0f} /s (median {base_median:6.0f}); "
           f"ratio {best / base_best:4.2f}")
+    r = scpi_round_trips(max(args.round_trips // 5, 100), args.repeat, args.plant_runner)
+    if r is None:
+        print("SCPI through VISA: skipped (pip install -e '.[visa]')")
+    else:
+        (best, median), (base_best, base_median) = r["driver"], r["baseline"]
+        print(f"SCPI analyzer reads on loopback TCP (4 items): VISA (pyvisa-py SOCKET) best {best:6.0f} /s "
+              f"(median {median:6.0f}); baseline pyserial socket:// best {base_best:6.0f} /s "
+              f"(median {base_median:6.0f}); ratio {best / base_best:4.2f}")
     result = stream(args.duration, args.plant_runner)
     print(f"1 kHz DSP7000 torque stream for {result['wall_s']:.1f} s: sent {result['sent']}, "
           f"published {result['received']}, lost {result['lost']} (target 0), undecodable {result['bad']}, "
