@@ -148,8 +148,9 @@ def modbus_round_trips(count: int, repeat: int, plant_runner: bool) -> dict[str,
 
 def scpi_round_trips(count: int, repeat: int, plant_runner: bool) -> dict[str, tuple[float, float]] | None:
     try:
-        from bench.drivers.visa_line import VisaLine
         import pyvisa_py  # noqa: F401  (the "@py" backend)
+
+        from bench.drivers.visa_line import VisaLine
     except ImportError:
         return None
     items = {"u1_v": "URMS,1", "i1_a": "IRMS,1", "p1_w": "P,1", "p_total_w": "P,SIGMA"}
