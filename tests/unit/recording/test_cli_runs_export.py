@@ -69,3 +69,17 @@ def test_export_of_an_incomplete_run_says_so(tmp_path, capsys, make_killed_run):
     assert main(["export", path.name, "--format", "csv", "--runs-dir", str(tmp_path),
                  "--out", str(tmp_path / "o")]) == 0
     assert "INCOMPLETE" in capsys.readouterr().out
+
+
+def test_runs_filters_by_procedure_serial_and_outcome(tmp_path, capsys, block, make_killed_run):
+    w = _complete_run(tmp_path, block)
+    make_killed_run(tmp_path)
+    assert main(["runs", "--runs-dir", str(tmp_path), "--outcome", "incomplete"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 3 and out[1].startswith("20260101-120000-abcdef")
+    assert out[-1].startswith("1 of 1 matching runs (2 in ")
+    assert main(["runs", "--runs-dir", str(tmp_path), "--serial", "S7", "--procedure", "torsion"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 3 and out[1].startswith(w.run_id)
+    assert main(["runs", "--runs-dir", str(tmp_path), "--serial", "nobody"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("0 of 0 matching runs (2 in ")
