@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+from scpi_scene import ITEMS, set_motor
 from serial_waits import wait_for
 
 from bench.drivers.scpi_power import ScpiPowerAnalyzer
@@ -20,18 +21,6 @@ from bench.errors import (
 )
 from bench.streams import SampleFlag
 from hil_mocks.serial.scpi_power import SimulatedPowerAnalyzer
-
-ITEMS = {"u1_v": "URMS,1", "i1_a": "IRMS,1", "p1_w": "P,1", "p_total_w": "P,SIGMA", "pf_1": "LAMBDA,1",
-         "speed_rad_s": "SPEED", "torque_nm": "TORQUE", "p_mech_w": "PM"}
-
-
-def _motor(plant, speed_rad_s=300.0, torque_nm=1.25, losses_w=40.0, voltage_v=120.0):
-    axis = plant.axes["in"]
-    axis.speed_rad_s = speed_rad_s
-    plant.sensors.torque_in.value = torque_nm
-    axis.electrical_power_w = speed_rad_s * torque_nm + losses_w
-    axis.voltage_v = voltage_v
-    axis.current_a = axis.electrical_power_w / (3 * voltage_v * 0.9)  # power factor 0.9
 
 
 @pytest.fixture(params=["tcp", "pty"])
@@ -49,7 +38,7 @@ def analyzer(request, plant):
 
 def test_connect_selects_items_and_reads_si(analyzer, plant):
     sim, line, driver, _ = analyzer
-    _motor(plant)
+    set_motor(plant)
     identity = driver.connect()
     assert identity.manufacturer == "YOKOGAWA"
     assert sim.items == [("URMS", "1"), ("IRMS", "1"), ("P", "1"), ("P", "SIGMA"), ("LAMBDA", "1"),
@@ -67,13 +56,13 @@ def test_connect_selects_items_and_reads_si(analyzer, plant):
 @pytest.mark.parametrize("analyzer", ["tcp"], indirect=True)  # one endpoint is enough here (test time)
 def test_nan_and_inf_become_flagged_nan_samples(analyzer, plant):
     sim, line, driver, blocks = analyzer
-    _motor(plant)
+    set_motor(plant)
     driver.connect()
     plant.axes["in"].current_a = 0.0  # no apparent power: the power factor has no value → NAN
     values, statuses = driver.read_numeric()
     assert math.isnan(values[4]) and statuses[4].name == "NO_DATA"
     assert values[0] == pytest.approx(120.0, rel=1e-5)
-    _motor(plant, voltage_v=700.0)  # beyond the 600 V range → INF
+    set_motor(plant, voltage_v=700.0)  # beyond the 600 V range → INF
     power = driver.read_power()
     assert math.isnan(power["u1_v"]) and math.isnan(power["p1_w"])
     driver.start_streaming(50.0)
@@ -108,7 +97,7 @@ def test_refused_item_is_a_device_fault_from_the_error_queue(analyzer):
 ])
 def test_each_fault_is_retried_counted_and_recovered(analyzer, plant, fault, error):
     sim, line, driver, _ = analyzer
-    _motor(plant)
+    set_motor(plant)
     driver.connect()
     sim.faults.inject(**{fault: 1})
     assert driver.read_power()["torque_nm"] == pytest.approx(1.25)

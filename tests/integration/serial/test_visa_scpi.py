@@ -16,24 +16,13 @@ import pytest
 pytest.importorskip("pyvisa")
 pytest.importorskip("pyvisa_py")
 
+from scpi_scene import ITEMS, set_motor
 from serial_waits import wait_for
 
 from bench.drivers.scpi_power import ScpiPowerAnalyzer
 from bench.drivers.visa_line import VisaLine
 from bench.errors import DeviceTimeoutError, TransportError
 from hil_mocks.serial.scpi_power import SimulatedPowerAnalyzer
-
-ITEMS = {"u1_v": "URMS,1", "i1_a": "IRMS,1", "p1_w": "P,1", "p_total_w": "P,SIGMA", "pf_1": "LAMBDA,1",
-         "speed_rad_s": "SPEED", "torque_nm": "TORQUE", "p_mech_w": "PM"}
-
-
-def _motor(plant, speed_rad_s=300.0, torque_nm=1.25, losses_w=40.0, voltage_v=120.0):
-    axis = plant.axes["in"]
-    axis.speed_rad_s = speed_rad_s
-    plant.sensors.torque_in.value = torque_nm
-    axis.electrical_power_w = speed_rad_s * torque_nm + losses_w
-    axis.voltage_v = voltage_v
-    axis.current_a = axis.electrical_power_w / (3 * voltage_v * 0.9)  # power factor 0.9
 
 
 def _resource(sim) -> str:
@@ -60,7 +49,7 @@ def analyzer(sim):
 
 def test_reads_through_pyvisa_equal_the_plant(sim, analyzer, plant):
     line, driver, _ = analyzer
-    _motor(plant)
+    set_motor(plant)
     identity = driver.connect()
     assert (identity.manufacturer, identity.model) == ("YOKOGAWA", "WT1806")
     assert sim.items[-3:] == [("SPEED", None), ("TORQUE", None), ("PM", None)]  # the item setup went through
@@ -76,7 +65,7 @@ def test_reads_through_pyvisa_equal_the_plant(sim, analyzer, plant):
 
 def test_streaming_over_visa(sim, analyzer, plant):
     _line, driver, blocks = analyzer
-    _motor(plant, speed_rad_s=200.0, torque_nm=0.5)
+    set_motor(plant, speed_rad_s=200.0, torque_nm=0.5)
     driver.connect()
     seen = sim.requests
     driver.start_streaming(50.0)
@@ -89,7 +78,7 @@ def test_streaming_over_visa(sim, analyzer, plant):
 
 def test_no_answer_is_a_timeout_naming_device_and_request_then_recovery(sim, analyzer, plant):
     line, driver, _ = analyzer
-    _motor(plant)
+    set_motor(plant)
     driver.connect()
     sim.faults.inject(drop=1)
     assert driver.read_power()["torque_nm"] == pytest.approx(1.25)  # the retry got it
@@ -99,7 +88,7 @@ def test_no_answer_is_a_timeout_naming_device_and_request_then_recovery(sim, ana
         driver.read_power()
     assert "power" in str(info.value) and ":NUMERIC:NORMAL:VALUE?" in str(info.value)
     assert driver.stats.timeouts == 4
-    _motor(plant, torque_nm=2.0)
+    set_motor(plant, torque_nm=2.0)
     assert driver.read_power()["torque_nm"] == pytest.approx(2.0)  # recovered, same session
     assert line.stats.reopens == 0
 
@@ -108,7 +97,7 @@ def test_late_answer_is_drained_not_taken_for_the_next(sim, plant):
     with VisaLine.open(_resource(sim), backend="@py") as line:
         driver = ScpiPowerAnalyzer(line, name="power", settings={"items": ITEMS, "retries": 0},
                                    timeouts={"request_s": 0.2})
-        _motor(plant, torque_nm=1.25)
+        set_motor(plant, torque_nm=1.25)
         driver.connect()
         answers = sim.answers
         sim.faults.inject(delay_s=0.4)
@@ -116,7 +105,7 @@ def test_late_answer_is_drained_not_taken_for_the_next(sim, plant):
             driver.read_power()
         sim.faults.inject(delay_s=0.0)
         wait_for(lambda: sim.answers > answers, what="the late answer")
-        _motor(plant, torque_nm=-3.0)
+        set_motor(plant, torque_nm=-3.0)
         assert driver.read_power()["torque_nm"] == pytest.approx(-3.0)  # not the stale 1.25
         assert line.stats.discarded_bytes > 0
 
@@ -144,7 +133,7 @@ def test_refused_port_is_a_transport_error_naming_the_resource():
 
 def test_line_lost_and_reopened(sim, analyzer, plant):
     line, driver, _ = analyzer
-    _motor(plant)
+    set_motor(plant)
     driver.connect()
     sim.unplug(down_s=0.3)
     wait_for(lambda: sim.unplugs == 1, what="the simulator to close its end")
@@ -164,7 +153,7 @@ def test_line_lost_and_reopened(sim, analyzer, plant):
 
 def test_rig_opens_a_visa_port_for_the_analyzer(sim, plant, tmp_path):
     rig_module = pytest.importorskip("bench.rig")
-    _motor(plant, torque_nm=0.75)
+    set_motor(plant, torque_nm=0.75)
     rig_file = tmp_path / "visa_rig.toml"
     rig_file.write_text(f"""
 [unit]
