@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from scpi_scene import ITEMS, set_motor
+from scpi_scene import ITEMS, assert_power_of_the_default_motor, set_motor
 from serial_waits import wait_for
 
 from bench.drivers.scpi_power import ScpiPowerAnalyzer
@@ -44,13 +44,8 @@ def test_connect_selects_items_and_reads_si(analyzer, plant):
     assert sim.items == [("URMS", "1"), ("IRMS", "1"), ("P", "1"), ("P", "SIGMA"), ("LAMBDA", "1"),
                          ("SPEED", None), ("TORQUE", None), ("PM", None)]
     power = driver.read_power()
-    assert power["p_total_w"] == pytest.approx(300.0 * 1.25 + 40.0, rel=1e-5)  # mechanical + losses
-    assert power["p1_w"] == pytest.approx(power["p_total_w"] / 3, rel=1e-5)
-    assert power["u1_v"] == pytest.approx(120.0, rel=1e-5)
-    assert power["pf_1"] == pytest.approx(0.9, rel=1e-4)
-    assert power["speed_rad_s"] == pytest.approx(300.0, rel=1e-5)  # sent in rpm, read in rad/s
+    assert_power_of_the_default_motor(power)
     assert power["torque_nm"] == pytest.approx(1.25, rel=1e-5)
-    assert power["p_mech_w"] == pytest.approx(375.0, rel=1e-5)  # Pm = 2π·n·T/60 = ω·T
 
 
 @pytest.mark.parametrize("analyzer", ["tcp"], indirect=True)  # one endpoint is enough here (test time)
